@@ -1,0 +1,1 @@
+//! cryptanet-chaincode (under construction).

@@ -1,0 +1,1 @@
+//! cryptanet-sdk (under construction).

@@ -1,0 +1,1 @@
+//! cryptanet-detect (under construction).

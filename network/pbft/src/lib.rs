@@ -1,0 +1,1 @@
+//! PBFT ordering core (under construction).

@@ -1,0 +1,1 @@
+//! cryptanet-cli (under construction).

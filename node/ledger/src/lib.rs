@@ -1,0 +1,1 @@
+//! cryptanet-ledger (under construction).

@@ -1,0 +1,1 @@
+//! cryptanet-tests (under construction).
