@@ -1,0 +1,1 @@
+//! cryptanet-p2p (under construction).

@@ -1,0 +1,1 @@
+//! cryptanet-node (under construction).

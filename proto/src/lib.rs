@@ -1,0 +1,1 @@
+//! cryptanet-proto (under construction).
