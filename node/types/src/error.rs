@@ -82,6 +82,24 @@ pub enum Error {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// Two org definitions given to a verifier share one MSP id.
+    #[error("organisation {msp_id:?} is defined twice")]
+    DuplicateOrg {
+        /// The repeated MSP id.
+        msp_id: String,
+    },
+    /// An org definition could not be parsed or is inconsistent.
+    #[error("bad org definition: {reason}")]
+    BadOrgDefinition {
+        /// The parser's description, or which field is wrong.
+        reason: String,
+    },
+    /// A private key could not be decoded, or does not fit its certificate.
+    #[error("bad private key: {reason}")]
+    BadPrivateKey {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// A block's internal hashes do not match its contents.
     #[error("block {number} is inconsistent: {reason}")]
     BadBlock {

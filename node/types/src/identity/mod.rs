@@ -9,6 +9,19 @@
 
 use serde::{Deserialize, Serialize};
 
+mod cert;
+pub mod local;
+pub mod org;
+pub mod pem;
+#[cfg(test)]
+pub(crate) mod testkit;
+pub mod verifier;
+
+pub use local::LocalIdentity;
+pub use org::{OrgDefinition, PeerDef};
+pub use pem::{parse_cert_pem, parse_signing_key_pem};
+pub use verifier::{Identity, Verifier};
+
 /// What a certificate holder may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Role {
