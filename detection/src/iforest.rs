@@ -1,0 +1,440 @@
+//! Isolation forest (Liu, Ting & Zhou 2008), scored exactly as scikit-learn's
+//! `IsolationForest.score_samples` (negated): `s(x) = 2^(-E[h(x)] / c(ψ))`,
+//! where `h` is the depth of the leaf reached plus `c(n_leaf)`, `ψ` the
+//! sub-sample size and `c(n) = 2 (ln(n-1) + γ) - 2 (n-1)/n` the average path
+//! length of an unsuccessful binary-search-tree lookup.
+//!
+//! Training mirrors scikit-learn: each tree draws `ψ = min(256, n)` rows
+//! without replacement, grows to depth `⌈log2 ψ⌉`, and at each node picks a
+//! random non-constant feature and a threshold uniform in `[min, max)`;
+//! rows with `x <= t` go left.
+//!
+//! Each tree is stored as a complete binary tree of that depth. A leaf
+//! reached early is padded with sentinel splits (`t = +∞`, always left), so
+//! scoring runs exactly `depth` branch-free steps per tree. Batch scoring walks
+//! a block of rows through one tree at a time, which keeps the tree in L1 and
+//! gives the CPU independent chains; the one-row path uses the same code, so
+//! both produce bit-identical sums (trees are always added in index order).
+
+use crate::data::Matrix;
+use crate::error::{Error, Result};
+use crate::rng::Rng;
+use serde::{Deserialize, Serialize};
+
+const EULER_GAMMA: f64 = 0.577_215_664_901_532_9;
+/// Largest supported sub-sample (depth 12).
+pub const MAX_SAMPLES_LIMIT: usize = 4096;
+const BLOCK: usize = 16;
+
+/// Average path length `c(n)` of an unsuccessful search in a BST of `n` nodes.
+pub fn avg_path_length(n: usize) -> f64 {
+    match n {
+        0 | 1 => 0.0,
+        2 => 1.0,
+        _ => {
+            let n = n as f64;
+            2.0 * (libm::log(n - 1.0) + EULER_GAMMA) - 2.0 * (n - 1.0) / n
+        }
+    }
+}
+
+/// Training parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IForestParams {
+    /// Number of trees (≥ 1).
+    pub n_trees: usize,
+    /// Sub-sample size per tree (capped at the number of rows).
+    pub max_samples: usize,
+    /// Seed of the tree-growing stream.
+    pub seed: u64,
+}
+
+impl Default for IForestParams {
+    fn default() -> Self {
+        IForestParams {
+            n_trees: 100,
+            max_samples: 256,
+            seed: 0,
+        }
+    }
+}
+
+/// A trained isolation forest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IsolationForest {
+    n_features: u32,
+    depth: u32,
+    n_trees: u32,
+    psi: u32,
+    /// Split feature per internal slot, tree-major.
+    feat: Vec<u16>,
+    /// Split threshold per internal slot (`+∞` for sentinels).
+    thr: Vec<f64>,
+    /// Training rows reaching each slot (internal then leaf slots), tree-major.
+    count: Vec<u32>,
+    /// Path length `depth + c(n)` per leaf slot, tree-major.
+    leaf: Vec<f64>,
+}
+
+struct Grow<'a> {
+    x: &'a Matrix,
+    depth: usize,
+    rng: Rng,
+    feat: Vec<u16>,
+    thr: Vec<f64>,
+    count: Vec<u32>,
+    leaf: Vec<f64>,
+}
+
+impl Grow<'_> {
+    fn internal(&self) -> usize {
+        (1 << self.depth) - 1
+    }
+
+    /// Marks the subtree at `slot` (depth `d`) as one leaf holding `n` rows.
+    fn fill_leaf(&mut self, slot: usize, d: usize, n: usize) {
+        let value = d as f64 + avg_path_length(n);
+        let internal = self.internal();
+        // Walk the subtree level by level: slots [lo, hi] at each depth.
+        let (mut lo, mut hi) = (slot, slot);
+        for _ in d..=self.depth {
+            for s in lo..=hi {
+                self.count[s] = n as u32;
+                if s < internal {
+                    self.feat[s] = 0;
+                    self.thr[s] = f64::INFINITY;
+                } else {
+                    self.leaf[s - internal] = value;
+                }
+            }
+            lo = 2 * lo + 1;
+            hi = 2 * hi + 2;
+        }
+    }
+
+    fn grow(&mut self, slot: usize, d: usize, idx: &mut [usize]) {
+        let n = idx.len();
+        if d >= self.depth || n <= 1 {
+            self.fill_leaf(slot, d, n);
+            return;
+        }
+        let mut candidates: Vec<usize> = (0..self.x.cols()).collect();
+        while !candidates.is_empty() {
+            let pick = self.rng.below(candidates.len());
+            let f = candidates[pick];
+            let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+            for &i in idx.iter() {
+                let v = self.x.row(i)[f];
+                lo = lo.min(v);
+                hi = hi.max(v);
+            }
+            if hi <= lo + 1e-7 {
+                candidates.swap_remove(pick);
+                continue;
+            }
+            let mut t = lo + (hi - lo) * self.rng.f64();
+            if t >= hi {
+                t = lo;
+            }
+            // Partition: x <= t to the front.
+            let mut split = 0;
+            for k in 0..n {
+                if self.x.row(idx[k])[f] <= t {
+                    idx.swap(k, split);
+                    split += 1;
+                }
+            }
+            self.feat[slot] = f as u16;
+            self.thr[slot] = t;
+            self.count[slot] = n as u32;
+            let (left, right) = idx.split_at_mut(split);
+            self.grow(2 * slot + 1, d + 1, left);
+            self.grow(2 * slot + 2, d + 1, right);
+            return;
+        }
+        self.fill_leaf(slot, d, n);
+    }
+}
+
+impl IsolationForest {
+    /// Grows a forest on the rows of `x`.
+    pub fn fit(x: &Matrix, params: IForestParams) -> Result<IsolationForest> {
+        if x.rows() == 0 {
+            return Err(Error::TooFewRows {
+                what: "isolation forest",
+                need: 1,
+                got: 0,
+            });
+        }
+        if params.n_trees == 0 {
+            return Err(Error::InvalidParam {
+                name: "n_trees",
+                value: 0.0,
+            });
+        }
+        if params.max_samples == 0 || params.max_samples > MAX_SAMPLES_LIMIT {
+            return Err(Error::InvalidParam {
+                name: "max_samples",
+                value: params.max_samples as f64,
+            });
+        }
+        if x.cols() > u16::MAX as usize {
+            return Err(Error::InvalidParam {
+                name: "n_features",
+                value: x.cols() as f64,
+            });
+        }
+        let psi = params.max_samples.min(x.rows());
+        let depth = (usize::BITS - (psi.max(2) - 1).leading_zeros()) as usize; // ceil(log2 psi)
+        let internal = (1usize << depth) - 1;
+        let leaves = 1usize << depth;
+        let mut g = Grow {
+            x,
+            depth,
+            rng: Rng::new(params.seed),
+            feat: vec![0; internal],
+            thr: vec![0.0; internal],
+            count: vec![0; internal + leaves],
+            leaf: vec![0.0; leaves],
+        };
+        let mut forest = IsolationForest {
+            n_features: x.cols() as u32,
+            depth: depth as u32,
+            n_trees: params.n_trees as u32,
+            psi: psi as u32,
+            feat: Vec::with_capacity(internal * params.n_trees),
+            thr: Vec::with_capacity(internal * params.n_trees),
+            count: Vec::with_capacity((internal + leaves) * params.n_trees),
+            leaf: Vec::with_capacity(leaves * params.n_trees),
+        };
+        let mut all: Vec<usize> = (0..x.rows()).collect();
+        for _ in 0..params.n_trees {
+            // Partial Fisher–Yates: the first psi entries are the sample.
+            for i in 0..psi {
+                let j = i + g.rng.below(all.len() - i);
+                all.swap(i, j);
+            }
+            let mut sample = all[..psi].to_vec();
+            g.grow(0, 0, &mut sample);
+            forest.feat.extend_from_slice(&g.feat);
+            forest.thr.extend_from_slice(&g.thr);
+            forest.count.extend_from_slice(&g.count);
+            forest.leaf.extend_from_slice(&g.leaf);
+        }
+        Ok(forest)
+    }
+
+    /// Number of input features.
+    pub fn n_features(&self) -> usize {
+        self.n_features as usize
+    }
+
+    /// Checks internal consistency (used after decoding untrusted bytes).
+    pub fn validate(&self) -> Result<()> {
+        let bad = |what| Err(Error::InconsistentModel { what });
+        if self.depth > 12 || self.n_trees == 0 || self.n_features == 0 {
+            return bad("isolation forest shape");
+        }
+        let internal = (1usize << self.depth) - 1;
+        let leaves = 1usize << self.depth;
+        let t = self.n_trees as usize;
+        if self.feat.len() != internal * t
+            || self.thr.len() != internal * t
+            || self.count.len() != (internal + leaves) * t
+            || self.leaf.len() != leaves * t
+        {
+            return bad("isolation forest array lengths");
+        }
+        if self.feat.iter().any(|&f| f as u32 >= self.n_features) {
+            return bad("isolation forest feature index");
+        }
+        if self.thr.iter().any(|v| v.is_nan()) || self.leaf.iter().any(|v| !v.is_finite()) {
+            return bad("isolation forest values");
+        }
+        Ok(())
+    }
+
+    fn norm(&self) -> f64 {
+        self.n_trees as f64 * avg_path_length(self.psi as usize)
+    }
+
+    /// Sums path lengths over all trees for each row of `block` (≤ BLOCK rows).
+    fn path_sums(&self, block: &[f64], out: &mut [f64]) {
+        let cols = self.n_features as usize;
+        let b = out.len();
+        let internal = (1usize << self.depth) - 1;
+        let leaves = internal + 1;
+        let mut acc = [0.0f64; BLOCK];
+        for t in 0..self.n_trees as usize {
+            let feat = &self.feat[t * internal..(t + 1) * internal];
+            let thr = &self.thr[t * internal..(t + 1) * internal];
+            let leaf = &self.leaf[t * leaves..(t + 1) * leaves];
+            let mut idx = [0usize; BLOCK];
+            for _ in 0..self.depth {
+                for r in 0..b {
+                    let n = idx[r];
+                    let v = block[r * cols + feat[n] as usize];
+                    idx[r] = 2 * n + 1 + usize::from(v > thr[n]);
+                }
+            }
+            for r in 0..b {
+                acc[r] += leaf[idx[r] - internal];
+            }
+        }
+        out.copy_from_slice(&acc[..b]);
+    }
+
+    fn to_score(&self, path_sum: f64) -> f64 {
+        let norm = self.norm();
+        if norm <= 0.0 {
+            return 0.5;
+        }
+        libm::exp2(-path_sum / norm)
+    }
+
+    /// Anomaly scores in (0, 1] of every row (higher = more anomalous).
+    pub fn score_batch(&self, x: &Matrix) -> Result<Vec<f64>> {
+        self.check_width(x.cols())?;
+        let cols = x.cols();
+        let mut out = vec![0.0; x.rows()];
+        for (block, o) in x.as_slice().chunks(BLOCK * cols).zip(out.chunks_mut(BLOCK)) {
+            self.path_sums(block, o);
+        }
+        for v in &mut out {
+            *v = self.to_score(*v);
+        }
+        Ok(out)
+    }
+
+    /// Anomaly score of one row; bit-identical to the batch path.
+    pub fn score_row(&self, row: &[f64]) -> Result<f64> {
+        self.check_width(row.len())?;
+        let mut s = [0.0];
+        self.path_sums(row, &mut s);
+        Ok(self.to_score(s[0]))
+    }
+
+    /// Per-feature attribution for one row: each tree's path-length deficit
+    /// `c(ψ) - h` is shared among the splits on its path in proportion to
+    /// `ln(n_parent / n_child)` (how much each split narrowed the cell), then
+    /// summed per feature and divided by `T·c(ψ)`. The attributions add up to
+    /// `1 + log2(score)`: positive for rows isolated faster than average.
+    pub fn attribution(&self, row: &[f64]) -> Result<Vec<f64>> {
+        self.check_width(row.len())?;
+        let internal = (1usize << self.depth) - 1;
+        let slots = 2 * internal + 1;
+        let c_psi = avg_path_length(self.psi as usize);
+        let mut out = vec![0.0; self.n_features as usize];
+        let mut path: Vec<(usize, f64)> = Vec::with_capacity(self.depth as usize);
+        for t in 0..self.n_trees as usize {
+            let feat = &self.feat[t * internal..(t + 1) * internal];
+            let thr = &self.thr[t * internal..(t + 1) * internal];
+            let count = &self.count[t * slots..(t + 1) * slots];
+            path.clear();
+            let mut n = 0usize;
+            let mut total = 0.0;
+            while n < internal {
+                let f = feat[n] as usize;
+                let child = 2 * n + 1 + usize::from(row[f] > thr[n]);
+                let (cp, cc) = (count[n], count[child]);
+                if cc > 0 && cp > cc {
+                    let w = libm::log(cp as f64 / cc as f64);
+                    path.push((f, w));
+                    total += w;
+                }
+                n = child;
+            }
+            let h = self.leaf[t * (internal + 1) + n - internal];
+            let deficit = c_psi - h;
+            if total > 0.0 {
+                for &(f, w) in &path {
+                    out[f] += deficit * w / total;
+                }
+            }
+        }
+        let norm = self.norm();
+        if norm > 0.0 {
+            for v in &mut out {
+                *v /= norm;
+            }
+        }
+        Ok(out)
+    }
+
+    fn check_width(&self, got: usize) -> Result<()> {
+        if got != self.n_features as usize {
+            return Err(Error::Dimension {
+                what: "isolation forest input",
+                expected: self.n_features as usize,
+                got,
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn blob(n: usize, seed: u64) -> Matrix {
+        let mut r = Rng::new(seed);
+        let rows: Vec<Vec<f64>> = (0..n).map(|_| vec![r.normal(), r.normal()]).collect();
+        Matrix::from_rows(&rows).unwrap()
+    }
+
+    #[test]
+    fn c_of_n_matches_scikit_learn() {
+        // scikit-learn 1.9.1: _average_path_length([256]) = 10.244770920119917, ([50]) = 6.978071926024319
+        assert!((avg_path_length(256) - 10.244_770_920_119_917).abs() < 1e-12);
+        assert!((avg_path_length(50) - 6.978_071_926_024_319).abs() < 1e-12);
+        assert_eq!(avg_path_length(1), 0.0);
+        assert_eq!(avg_path_length(2), 1.0);
+    }
+
+    #[test]
+    fn outlier_scores_higher_and_batch_equals_row() {
+        let x = blob(1000, 3);
+        let f = IsolationForest::fit(&x, IForestParams::default()).unwrap();
+        f.validate().unwrap();
+        let test = Matrix::from_rows(&[vec![0.0, 0.0], vec![6.0, -6.0]]).unwrap();
+        let s = f.score_batch(&test).unwrap();
+        assert!(s[1] > 0.65 && s[0] < 0.5, "{s:?}");
+        let all = f.score_batch(&x).unwrap();
+        for i in 0..x.rows() {
+            assert_eq!(all[i].to_bits(), f.score_row(x.row(i)).unwrap().to_bits());
+        }
+        assert!(f.score_row(&[1.0]).is_err());
+    }
+
+    #[test]
+    fn attribution_sums_to_log_score_and_names_the_moved_feature() {
+        let x = blob(1000, 4);
+        let f = IsolationForest::fit(&x, IForestParams::default()).unwrap();
+        let row = [0.1, 7.0];
+        let a = f.attribution(&row).unwrap();
+        let s = f.score_row(&row).unwrap();
+        assert!((a.iter().sum::<f64>() - (1.0 + libm::log2(s))).abs() < 1e-9);
+        assert!(a[1] > a[0] && a[1] > 0.0, "{a:?}");
+    }
+
+    #[test]
+    fn seeded_fit_is_reproducible_and_constant_data_is_fine() {
+        let x = blob(300, 5);
+        let p = IForestParams {
+            seed: 9,
+            ..Default::default()
+        };
+        assert_eq!(
+            IsolationForest::fit(&x, p).unwrap(),
+            IsolationForest::fit(&x, p).unwrap()
+        );
+        let c = Matrix::from_rows(&vec![vec![1.0, 1.0]; 50]).unwrap();
+        let f = IsolationForest::fit(&c, p).unwrap();
+        // All rows identical: every tree is a single leaf of 50 rows.
+        let s = f.score_row(&[1.0, 1.0]).unwrap();
+        let expect = libm::exp2(-avg_path_length(50) / avg_path_length(50));
+        assert!((s - expect).abs() < 1e-12);
+    }
+}
