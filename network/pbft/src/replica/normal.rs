@@ -1,0 +1,278 @@
+//! Normal-case operation (TOCS §4.2): PRE-PREPARE, PREPARE, COMMIT, and
+//! in-order delivery.
+//!
+//! - A backup accepts a PRE-PREPARE for (v, n) from the primary of v if it is
+//!   in view v, n is within the watermarks and it has not accepted a
+//!   different one for (v, n). It persists the slot, then sends PREPARE.
+//! - With the PRE-PREPARE and 2f matching PREPAREs from distinct backups the
+//!   replica is *prepared*: it persists the prepared certificate, then sends
+//!   COMMIT.
+//! - With 2f + 1 matching COMMITs (and the batch) the batch is decided; it is
+//!   delivered once every lower sequence number has been.
+
+use super::slot::Slot;
+use super::Replica;
+use crate::cert::{check_pre_prepare, PreparedCert};
+use crate::error::Error;
+use crate::io::{CommittedBatch, Output};
+use crate::message::{Decided, Message, PrePrepare, SignedMessage, Vote};
+use crate::persist::{PersistOp, SlotRecord};
+use crate::types::{chain_state, request_digest, Seq};
+use cryptanet_types::block::data_hash;
+
+impl Replica {
+    pub(super) fn on_pre_prepare(&mut self, m: SignedMessage, pp: PrePrepare) {
+        let cfg = self.cfg.clone();
+        if let Err(e) = check_pre_prepare(&pp, &|v| cfg.primary(v)) {
+            self.metrics.dropped(&e);
+            return;
+        }
+        match self.normal_case_gate(pp.view) {
+            Some(true) => {}
+            Some(false) => return self.defer(m, Message::PrePrepare(pp)),
+            None => return,
+        }
+        if !self.in_window(pp.seq) {
+            self.metrics.ignored += 1;
+            return;
+        }
+        self.accept_pre_prepare(m, pp);
+    }
+
+    /// Accepts a checked PRE-PREPARE of the active view: persist, then PREPARE.
+    pub(super) fn accept_pre_prepare(&mut self, m: SignedMessage, pp: PrePrepare) {
+        let seq = pp.seq;
+        let slot = self.slots.entry(seq).or_insert_with(|| Slot::new(pp.view));
+        if let Some((_, old)) = &slot.pre_prepare {
+            if slot.view > pp.view || (slot.view == pp.view && old.digest == pp.digest) {
+                self.metrics.ignored += 1;
+                return;
+            }
+            if slot.view == pp.view {
+                self.metrics.equivocations_seen += 1;
+                return;
+            }
+        }
+        slot.view = pp.view;
+        slot.commit_sent = false;
+        slot.pre_prepare = Some((m.clone(), pp.clone()));
+        let record = SlotRecord {
+            seq,
+            view: pp.view,
+            digest: pp.digest,
+            pre_prepare: m,
+            prepared: slot.prepared.clone(),
+            commit_sent: false,
+        };
+        self.out.push(Output::Persist(PersistOp::Slot(record)));
+        if self.cfg.primary(pp.view) != self.cfg.id {
+            let vote = Vote {
+                view: pp.view,
+                seq,
+                digest: pp.digest,
+                replica: self.cfg.id,
+            };
+            if let Some(sm) = self.broadcast(&Message::Prepare(vote)) {
+                if let Some(slot) = self.slots.get_mut(&seq) {
+                    slot.prepares.insert(self.cfg.id, (pp.digest, sm));
+                }
+            }
+        }
+        self.check_prepared(seq);
+        self.check_committed(seq);
+    }
+
+    pub(super) fn on_prepare(&mut self, m: SignedMessage, v: Vote) {
+        if v.replica == self.cfg.primary(v.view) {
+            let e = Error::WrongSender {
+                what: "prepare",
+                replica: v.replica,
+                view: v.view,
+            };
+            return self.metrics.dropped(&e);
+        }
+        match self.normal_case_gate(v.view) {
+            Some(true) => {}
+            Some(false) => return self.defer(m, Message::Prepare(v)),
+            None => return,
+        }
+        if !self.in_window(v.seq) {
+            self.metrics.ignored += 1;
+            return;
+        }
+        let view = self.view;
+        let slot = self.slots.entry(v.seq).or_insert_with(|| Slot::new(view));
+        match slot.prepares.get(&v.replica) {
+            Some((d, _)) if *d != v.digest => self.metrics.equivocations_seen += 1,
+            Some(_) => self.metrics.ignored += 1,
+            None => {
+                slot.prepares.insert(v.replica, (v.digest, m));
+                self.check_prepared(v.seq);
+            }
+        }
+    }
+
+    /// Prepared: PRE-PREPARE plus 2f matching PREPAREs from backups.
+    fn check_prepared(&mut self, seq: Seq) {
+        let view = self.view;
+        let primary = self.cfg.primary(view);
+        let need = 2 * self.cfg.f();
+        let Some(slot) = self.slots.get_mut(&seq) else {
+            return;
+        };
+        let Some(digest) = slot.digest_in(view) else {
+            return;
+        };
+        if slot.commit_sent || self.changing_to.is_some() {
+            return;
+        }
+        let prepares: Vec<SignedMessage> = slot
+            .prepares
+            .iter()
+            .filter(|(r, (d, _))| **r != primary && *d == digest)
+            .map(|(_, (_, m))| m.clone())
+            .take(need)
+            .collect();
+        if prepares.len() < need {
+            return;
+        }
+        let Some((pp_msg, _)) = slot.pre_prepare.clone() else {
+            return;
+        };
+        let cert = PreparedCert {
+            pre_prepare: pp_msg.clone(),
+            prepares,
+        };
+        slot.prepared = Some(cert.clone());
+        slot.commit_sent = true;
+        let record = SlotRecord {
+            seq,
+            view,
+            digest,
+            pre_prepare: pp_msg,
+            prepared: Some(cert),
+            commit_sent: true,
+        };
+        self.out.push(Output::Persist(PersistOp::Slot(record)));
+        let vote = Vote {
+            view,
+            seq,
+            digest,
+            replica: self.cfg.id,
+        };
+        if let Some(sm) = self.broadcast(&Message::Commit(vote)) {
+            if let Some(slot) = self.slots.get_mut(&seq) {
+                slot.commits.insert(self.cfg.id, (digest, sm));
+            }
+        }
+        self.check_committed(seq);
+    }
+
+    pub(super) fn on_commit(&mut self, m: SignedMessage, v: Vote) {
+        match self.normal_case_gate(v.view) {
+            Some(true) => {}
+            Some(false) => return self.defer(m, Message::Commit(v)),
+            None => return,
+        }
+        if !self.in_window(v.seq) {
+            self.metrics.ignored += 1;
+            return;
+        }
+        let view = self.view;
+        let slot = self.slots.entry(v.seq).or_insert_with(|| Slot::new(view));
+        match slot.commits.get(&v.replica) {
+            Some((d, _)) if *d != v.digest => self.metrics.equivocations_seen += 1,
+            Some(_) => self.metrics.ignored += 1,
+            None => {
+                slot.commits.insert(v.replica, (v.digest, m));
+                self.check_committed(v.seq);
+            }
+        }
+    }
+
+    /// Decided: 2f + 1 matching COMMITs of the active view and the batch.
+    fn check_committed(&mut self, seq: Seq) {
+        let view = self.view;
+        let quorum = self.cfg.commit_quorum();
+        let Some(slot) = self.slots.get_mut(&seq) else {
+            return;
+        };
+        if slot.decided.is_some() {
+            return;
+        }
+        let Some(digest) = slot.digest_in(view) else {
+            return;
+        };
+        let Some(cert) = slot.commit_certificate(view, seq, digest, quorum) else {
+            return;
+        };
+        let batch = slot
+            .pre_prepare
+            .as_ref()
+            .map(|(_, pp)| pp.batch.clone())
+            .unwrap_or_default();
+        slot.decided = Some((batch, cert));
+        self.try_execute();
+    }
+
+    /// A batch decided elsewhere, proven by its commit certificate.
+    pub(super) fn on_decided(&mut self, d: Decided) {
+        let seq = d.certificate.seq;
+        let horizon = self.stable.seq.max(self.last_executed) + self.cfg.watermark_window;
+        if seq <= self.last_executed || seq <= self.stable.seq || seq > horizon {
+            self.metrics.ignored += 1;
+            return;
+        }
+        if self.slots.get(&seq).is_some_and(|s| s.decided.is_some()) {
+            self.metrics.ignored += 1;
+            return;
+        }
+        if data_hash(&d.batch) != d.certificate.digest {
+            return self.metrics.dropped(&Error::DigestMismatch { seq });
+        }
+        if let Err(e) = d.certificate.verify(&self.keys, self.cfg.f()) {
+            return self.metrics.dropped(&e);
+        }
+        let view = self.view;
+        let slot = self.slots.entry(seq).or_insert_with(|| Slot::new(view));
+        slot.decided = Some((d.batch, d.certificate));
+        self.try_execute();
+    }
+
+    /// Delivers decided batches in sequence order.
+    pub(super) fn try_execute(&mut self) {
+        if self.awaiting_state.is_some() {
+            return;
+        }
+        let mut progressed = false;
+        loop {
+            let seq = self.last_executed + 1;
+            let Some((batch, cert)) = self.slots.get(&seq).and_then(|s| s.decided.clone()) else {
+                break;
+            };
+            self.state = chain_state(&self.state, seq, &cert.digest);
+            self.last_executed = seq;
+            for p in &batch {
+                self.requests.mark_executed(request_digest(p));
+            }
+            self.metrics.batches_committed += 1;
+            self.out.push(Output::Commit(CommittedBatch {
+                seq,
+                batch,
+                certificate: cert,
+            }));
+            self.out.push(Output::Persist(PersistOp::Executed {
+                seq,
+                state: self.state,
+            }));
+            progressed = true;
+            if seq % self.cfg.checkpoint_interval == 0 {
+                self.send_checkpoint(seq);
+            }
+        }
+        if progressed {
+            self.vc_attempts = 0;
+            self.reset_request_timer(true);
+        }
+    }
+}

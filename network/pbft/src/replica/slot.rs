@@ -1,0 +1,69 @@
+//! The per-sequence-number log entry.
+
+use crate::cert::{CommitCertificate, PreparedCert};
+use crate::message::{PrePrepare, SignedMessage};
+use crate::types::{ReplicaId, View};
+use cryptanet_types::Digest;
+use std::collections::BTreeMap;
+
+/// What a replica knows about one sequence number.
+pub(super) struct Slot {
+    /// View of `pre_prepare` (and of the votes below).
+    pub view: View,
+    /// The PRE-PREPARE accepted in `view`.
+    pub pre_prepare: Option<(SignedMessage, PrePrepare)>,
+    /// PREPAREs of the active view, one per replica (first one wins).
+    pub prepares: BTreeMap<ReplicaId, (Digest, SignedMessage)>,
+    /// COMMITs of the active view, one per replica.
+    pub commits: BTreeMap<ReplicaId, (Digest, SignedMessage)>,
+    /// Whether this replica sent a COMMIT for `pre_prepare`.
+    pub commit_sent: bool,
+    /// Highest-view prepared certificate; survives view changes.
+    pub prepared: Option<PreparedCert>,
+    /// The decided batch and its certificate, once known.
+    pub decided: Option<(Vec<Vec<u8>>, crate::cert::CommitCertificate)>,
+}
+
+impl Slot {
+    pub fn new(view: View) -> Slot {
+        Slot {
+            view,
+            pre_prepare: None,
+            prepares: BTreeMap::new(),
+            commits: BTreeMap::new(),
+            commit_sent: false,
+            prepared: None,
+            decided: None,
+        }
+    }
+
+    /// Digest of the accepted PRE-PREPARE if it belongs to `view`.
+    pub fn digest_in(&self, view: View) -> Option<Digest> {
+        match &self.pre_prepare {
+            Some((_, pp)) if self.view == view => Some(pp.digest),
+            _ => None,
+        }
+    }
+
+    /// Builds a commit certificate if `quorum` COMMITs match `digest`.
+    pub fn commit_certificate(
+        &self,
+        view: View,
+        seq: u64,
+        digest: Digest,
+        quorum: usize,
+    ) -> Option<CommitCertificate> {
+        let commits: Vec<_> = self
+            .commits
+            .iter()
+            .filter(|(_, (d, _))| *d == digest)
+            .map(|(r, (_, m))| (*r, m.signature))
+            .collect();
+        (commits.len() >= quorum).then_some(CommitCertificate {
+            view,
+            seq,
+            digest,
+            commits,
+        })
+    }
+}

@@ -1,0 +1,109 @@
+//! Retransmission (TOCS §5.2, simplified): every `status_interval` a
+//! replica broadcasts STATUS (view, last executed, stable checkpoint). A peer
+//! that is ahead answers with what the sender is missing, relaying signed
+//! messages verbatim:
+//!
+//! - the proof of its newer stable checkpoint (the sender then transfers state);
+//! - the NEW-VIEW of its newer view (the sender then installs it);
+//! - a DECIDED (batch + commit certificate) for every sequence number the
+//!   sender has not executed and it has decided;
+//! - for undecided slots of a shared view, the PRE-PREPARE and its own
+//!   PREPARE and COMMIT.
+//!
+//! A replica in a view change re-broadcasts its VIEW-CHANGE with each STATUS,
+//! and one waiting for state repeats its request to the shell.
+
+use super::Replica;
+use crate::io::Output;
+use crate::message::{Decided, Message, Status};
+
+impl Replica {
+    pub(super) fn on_status_timeout(&mut self) {
+        let status = Status {
+            view: self.view,
+            changing_to: self.changing_to,
+            last_executed: self.last_executed,
+            stable: self.stable.seq,
+            replica: self.cfg.id,
+        };
+        self.broadcast(&Message::Status(status));
+        if let Some(target) = self.changing_to {
+            let own = self
+                .view_changes
+                .get(&target)
+                .and_then(|by| by.get(&self.cfg.id))
+                .map(|c| c.msg.clone());
+            if let Some(m) = own {
+                self.out.push(Output::Broadcast(m));
+            }
+        }
+        if let Some(cert) = self.awaiting_state.clone() {
+            self.out.push(Output::NeedState(cert));
+        }
+        self.arm_status_timer();
+    }
+
+    pub(super) fn on_status(&mut self, s: Status) {
+        let to = s.replica;
+        if s.stable < self.stable.seq {
+            for m in self.stable.proof.clone() {
+                self.send(to, m);
+            }
+        }
+        let peer_target = s.changing_to.unwrap_or(s.view);
+        if self.changing_to.is_none() && s.view < self.view && peer_target <= self.view {
+            if let Some(nv) = self.last_new_view.clone() {
+                self.send(to, nv);
+            }
+        }
+        if let Some(target) = self.changing_to {
+            if peer_target < target {
+                let own = self
+                    .view_changes
+                    .get(&target)
+                    .and_then(|by| by.get(&self.cfg.id))
+                    .map(|c| c.msg.clone());
+                if let Some(m) = own {
+                    self.send(to, m);
+                }
+            }
+        }
+        let same_view =
+            s.view == self.view && s.changing_to.is_none() && self.changing_to.is_none();
+        let from = s.last_executed.max(self.stable.seq) + 1;
+        let mut sends = Vec::new();
+        for (_, slot) in self
+            .slots
+            .range(from..)
+            .take(self.cfg.watermark_window as usize)
+        {
+            if let Some((batch, certificate)) = &slot.decided {
+                let d = Decided {
+                    batch: batch.clone(),
+                    certificate: certificate.clone(),
+                    replica: self.cfg.id,
+                };
+                sends.push(Err(Message::Decided(d)));
+            } else if same_view && slot.view == self.view {
+                if let Some((m, _)) = &slot.pre_prepare {
+                    sends.push(Ok(m.clone()));
+                }
+                for votes in [&slot.prepares, &slot.commits] {
+                    if let Some((_, m)) = votes.get(&self.cfg.id) {
+                        sends.push(Ok(m.clone()));
+                    }
+                }
+            }
+        }
+        for item in sends {
+            match item {
+                Ok(m) => self.send(to, m),
+                Err(msg) => {
+                    if let Ok(m) = self.sign(&msg) {
+                        self.send(to, m);
+                    }
+                }
+            }
+        }
+    }
+}

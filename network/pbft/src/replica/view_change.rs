@@ -1,0 +1,202 @@
+//! View changes (TOCS §4.4): suspecting the primary and asking for the next
+//! view.
+//!
+//! - When the request timer expires, a replica stops accepting messages of
+//!   its view, persists that it is changing to v + 1, and broadcasts
+//!   VIEW-CHANGE(v + 1) with its stable checkpoint proof and, per sequence
+//!   number above it, its highest-view prepared certificate.
+//! - A replica that holds VIEW-CHANGEs for views above its own from f + 1
+//!   distinct replicas joins the smallest of those views, even if its own
+//!   timer has not expired (at least one honest replica is asking).
+//! - Once 2f + 1 VIEW-CHANGEs for its target are in, it arms the view-change
+//!   timer; if no valid NEW-VIEW arrives in time it moves on to the next view.
+//!   The timeout doubles with each consecutive failed view change.
+
+use super::Replica;
+use crate::error::{Error, Result};
+use crate::io::TimeoutKind;
+use crate::message::{Message, PrePrepare, SignedMessage, ViewChange};
+use crate::persist::PersistOp;
+use crate::types::{ReplicaId, View};
+use std::collections::BTreeSet;
+
+/// Largest exponent of the view-change timeout backoff.
+const MAX_BACKOFF_SHIFT: u32 = 10;
+/// VIEW-CHANGEs kept per replica (its newest views).
+const VIEW_CHANGES_PER_REPLICA: usize = 4;
+
+/// A VIEW-CHANGE whose signature and certificates have been checked.
+#[derive(Clone)]
+pub(super) struct CheckedViewChange {
+    pub msg: SignedMessage,
+    pub vc: ViewChange,
+    /// The PRE-PREPARE of each prepared certificate, same order.
+    pub prepared: Vec<PrePrepare>,
+}
+
+impl Replica {
+    pub(super) fn on_request_timeout(&mut self) {
+        if self.changing_to.is_none() && self.requests.pending_len() > 0 {
+            self.start_view_change(self.view + 1);
+        }
+    }
+
+    pub(super) fn on_view_change_timeout(&mut self) {
+        if let Some(target) = self.changing_to {
+            self.vc_attempts = self.vc_attempts.saturating_add(1);
+            self.start_view_change(target + 1);
+        }
+    }
+
+    /// Moves to view change for `target`: persist, then broadcast.
+    pub(super) fn start_view_change(&mut self, target: View) {
+        if target <= self.view || self.changing_to.is_some_and(|t| t >= target) {
+            return;
+        }
+        self.changing_to = Some(target);
+        self.metrics.view_changes_started += 1;
+        self.out.push(crate::io::Output::Persist(PersistOp::View {
+            view: self.view,
+            changing_to: Some(target),
+        }));
+        self.disarm(TimeoutKind::Request);
+        self.disarm(TimeoutKind::Batch);
+        self.disarm(TimeoutKind::ViewChange);
+        self.send_view_change(target);
+    }
+
+    /// Builds, records and broadcasts this replica's VIEW-CHANGE for `target`.
+    pub(super) fn send_view_change(&mut self, target: View) {
+        let mut prepared = Vec::new();
+        let mut pps = Vec::new();
+        for slot in self.slots.values() {
+            if let Some(cert) = &slot.prepared {
+                if let Ok(Message::PrePrepare(pp)) =
+                    cryptanet_types::codec::decode::<Message>(&cert.pre_prepare.bytes)
+                {
+                    prepared.push(cert.clone());
+                    pps.push(pp);
+                }
+            }
+        }
+        let vc = ViewChange {
+            new_view: target,
+            checkpoint: self.stable.clone(),
+            prepared,
+            replica: self.cfg.id,
+        };
+        let Some(msg) = self.broadcast(&Message::ViewChange(vc.clone())) else {
+            return;
+        };
+        self.store_view_change(CheckedViewChange {
+            msg,
+            vc,
+            prepared: pps,
+        });
+        self.check_view_change_quorum(target);
+    }
+
+    pub(super) fn on_view_change(&mut self, m: SignedMessage, vc: ViewChange) {
+        let target = vc.new_view;
+        if target <= self.view {
+            self.metrics.ignored += 1;
+            return;
+        }
+        let known = self
+            .view_changes
+            .get(&target)
+            .and_then(|by| by.get(&vc.replica))
+            .is_some_and(|c| c.msg == m);
+        if known {
+            self.metrics.ignored += 1;
+            return;
+        }
+        let checked = match self.check_view_change(m, vc) {
+            Ok(c) => c,
+            Err(e) => return self.metrics.dropped(&e),
+        };
+        self.store_view_change(checked);
+        self.maybe_join();
+        self.check_view_change_quorum(target);
+    }
+
+    /// Verifies a VIEW-CHANGE's checkpoint proof and prepared certificates.
+    pub(super) fn check_view_change(
+        &self,
+        msg: SignedMessage,
+        vc: ViewChange,
+    ) -> Result<CheckedViewChange> {
+        let f = self.cfg.f();
+        vc.checkpoint.verify(&self.keys, f)?;
+        let low = vc.checkpoint.seq;
+        let high = low + self.cfg.watermark_window;
+        let mut seqs = BTreeSet::new();
+        let mut prepared = Vec::with_capacity(vc.prepared.len());
+        for cert in &vc.prepared {
+            let pp = cert.verify(&self.keys, f, |v| self.cfg.primary(v))?;
+            if pp.view >= vc.new_view || pp.seq <= low || pp.seq > high || !seqs.insert(pp.seq) {
+                return Err(Error::Inconsistent {
+                    what: "view-change prepared set",
+                });
+            }
+            prepared.push(pp);
+        }
+        Ok(CheckedViewChange { msg, vc, prepared })
+    }
+
+    fn store_view_change(&mut self, c: CheckedViewChange) {
+        let replica = c.vc.replica;
+        self.view_changes
+            .entry(c.vc.new_view)
+            .or_default()
+            .insert(replica, c);
+        let views: Vec<View> = self
+            .view_changes
+            .iter()
+            .filter(|(_, by)| by.contains_key(&replica))
+            .map(|(v, _)| *v)
+            .collect();
+        if views.len() > VIEW_CHANGES_PER_REPLICA {
+            if let Some(by) = self.view_changes.get_mut(&views[0]) {
+                by.remove(&replica);
+            }
+        }
+    }
+
+    /// Joins the smallest higher view that f + 1 replicas ask for.
+    fn maybe_join(&mut self) {
+        let current = self.changing_to.unwrap_or(self.view);
+        let mut smallest: Vec<(ReplicaId, View)> = Vec::new();
+        for (view, by) in self.view_changes.range(current + 1..) {
+            for r in by.keys() {
+                if *r != self.cfg.id && !smallest.iter().any(|(s, _)| s == r) {
+                    smallest.push((*r, *view));
+                }
+            }
+        }
+        if smallest.len() >= self.cfg.weak_quorum() {
+            if let Some(target) = smallest.iter().map(|(_, v)| *v).min() {
+                self.start_view_change(target);
+            }
+        }
+    }
+
+    /// With 2f + 1 VIEW-CHANGEs for our target: arm the timer, and if we are
+    /// the new primary, announce the view.
+    pub(super) fn check_view_change_quorum(&mut self, target: View) {
+        if self.changing_to != Some(target) {
+            return;
+        }
+        let have = self.view_changes.get(&target).map_or(0, |by| by.len());
+        if have < self.cfg.quorum() {
+            return;
+        }
+        if !self.timers.is_armed(TimeoutKind::ViewChange) {
+            let after = self.cfg.view_change_timeout << self.vc_attempts.min(MAX_BACKOFF_SHIFT);
+            self.arm(TimeoutKind::ViewChange, after);
+        }
+        if self.cfg.primary(target) == self.cfg.id {
+            self.send_new_view(target);
+        }
+    }
+}
