@@ -113,6 +113,13 @@ impl Detector {
             .collect())
     }
 
+    /// Rebuilds derived, unserialised tables (after a successful `validate`).
+    pub fn prepare(&mut self) {
+        if let Detector::IForest(d) = self {
+            d.prepare();
+        }
+    }
+
     /// Checks internal consistency after decoding.
     pub fn validate(&self, n_features: usize) -> Result<()> {
         match self {

@@ -74,6 +74,10 @@ pub struct IsolationForest {
     count: Vec<u32>,
     /// Path length `depth + c(n)` per leaf slot, tree-major.
     leaf: Vec<f64>,
+    /// Derived, not serialised: `ln(n_parent / n_child)` per child slot
+    /// (0 at roots and sentinels), rebuilt by [`IsolationForest::prepare`].
+    #[serde(skip)]
+    split_w: Vec<f64>,
 }
 
 struct Grow<'a> {
@@ -206,6 +210,7 @@ impl IsolationForest {
             thr: Vec::with_capacity(internal * params.n_trees),
             count: Vec::with_capacity((internal + leaves) * params.n_trees),
             leaf: Vec::with_capacity(leaves * params.n_trees),
+            split_w: Vec::new(),
         };
         let mut all: Vec<usize> = (0..x.rows()).collect();
         for _ in 0..params.n_trees {
@@ -221,7 +226,26 @@ impl IsolationForest {
             forest.count.extend_from_slice(&g.count);
             forest.leaf.extend_from_slice(&g.leaf);
         }
+        forest.prepare();
         Ok(forest)
+    }
+
+    /// Rebuilds derived tables (call after decoding; `fit` already does).
+    pub fn prepare(&mut self) {
+        let internal = (1usize << self.depth) - 1;
+        let slots = 2 * internal + 1;
+        let mut w = vec![0.0; self.count.len()];
+        for t in 0..self.n_trees as usize {
+            let c = &self.count[t * slots..(t + 1) * slots];
+            for child in 1..slots {
+                let parent = (child - 1) / 2;
+                let (cp, cc) = (c[parent], c[child]);
+                if cc > 0 && cp > cc {
+                    w[t * slots + child] = libm::log(cp as f64 / cc as f64);
+                }
+            }
+        }
+        self.split_w = w;
     }
 
     /// Number of input features.
@@ -330,15 +354,25 @@ impl IsolationForest {
             let feat = &self.feat[t * internal..(t + 1) * internal];
             let thr = &self.thr[t * internal..(t + 1) * internal];
             let count = &self.count[t * slots..(t + 1) * slots];
+            let pre = self.split_w.get(t * slots..(t + 1) * slots);
             path.clear();
             let mut n = 0usize;
             let mut total = 0.0;
             while n < internal {
                 let f = feat[n] as usize;
                 let child = 2 * n + 1 + usize::from(row[f] > thr[n]);
-                let (cp, cc) = (count[n], count[child]);
-                if cc > 0 && cp > cc {
-                    let w = libm::log(cp as f64 / cc as f64);
+                let w = match pre {
+                    Some(p) => p[child],
+                    None => {
+                        let (cp, cc) = (count[n], count[child]);
+                        if cc > 0 && cp > cc {
+                            libm::log(cp as f64 / cc as f64)
+                        } else {
+                            0.0
+                        }
+                    }
+                };
+                if w > 0.0 {
                     path.push((f, w));
                     total += w;
                 }

@@ -1,0 +1,340 @@
+//! The deployable model: feature schema, scaler, ensemble, threshold and rule
+//! limits, serialised canonically and named by the SHA3-256 of its bytes.
+//!
+//! `verdict` runs a fixed sequence: check the input, min-max scale, score
+//! each member in order (own code only: no `ndarray`/BLAS kernels, no
+//! threads, `libm` for transcendental functions), normalise, take the
+//! weighted mean, convert to parts per million, then attribute.
+
+use crate::data::{Matrix, MinMaxScaler};
+use crate::detector::Detector;
+use crate::ensemble::{self, Ensemble, Selection};
+use crate::error::{Error, Result};
+use crate::features::{self, FeatureVector, ReadingContext, FEATURE_NAMES};
+use crate::metrics::best_f1_threshold;
+use crate::robust::median;
+use crate::rules::{self, RuleLimits};
+use crate::verdict::{to_ppm, Contribution, Verdict};
+use crate::{density, iforest, lof, ocsvm, robust};
+use cryptanet_types::{codec, Digest};
+use serde::{Deserialize, Serialize};
+
+/// Version of the serialised model layout.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The serialised part of a model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelBody {
+    /// Layout version ([`FORMAT_VERSION`]).
+    pub format_version: u32,
+    /// Feature names, in input order.
+    pub feature_names: Vec<String>,
+    /// Min-max scaler fitted on training data.
+    pub scaler: MinMaxScaler,
+    /// Median of each scaled training feature (sign of contributions).
+    pub direction_median: Vec<f64>,
+    /// The weighted detectors.
+    pub ensemble: Ensemble,
+    /// Anomaly threshold on the score, ppm.
+    pub threshold_ppm: i64,
+    /// How many contributions a verdict lists.
+    pub top_k: u32,
+    /// Hard-rule limits.
+    pub rules: RuleLimits,
+}
+
+/// A validated model with its hash.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    body: ModelBody,
+    bytes_hash: Digest,
+}
+
+/// How the threshold is chosen.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ThresholdRule {
+    /// Maximise F1 on the labelled validation split.
+    BestValidationF1,
+    /// Flag this fraction of the training rows.
+    Contamination(f64),
+}
+
+/// Training configuration: which candidates to fit and how to choose.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainConfig {
+    /// Isolation forest parameters (always a candidate).
+    pub iforest: iforest::IForestParams,
+    /// LOF candidate.
+    pub lof: Option<lof::LofParams>,
+    /// One-class SVM candidate.
+    pub ocsvm: Option<ocsvm::OcsvmParams>,
+    /// DBSCAN density candidate.
+    pub density: Option<density::DensityParams>,
+    /// Robust z candidate.
+    pub robust_z: bool,
+    /// Forward-selection rounds.
+    pub max_rounds: usize,
+    /// Threshold rule.
+    pub threshold: ThresholdRule,
+    /// Contributions per verdict.
+    pub top_k: u32,
+    /// Rule limits.
+    pub rules: RuleLimits,
+}
+
+/// What training learned besides the model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainReport {
+    /// Candidate kinds in candidate order.
+    pub candidates: Vec<&'static str>,
+    /// The member/weight selection.
+    pub selection: Selection,
+}
+
+/// Fits every configured candidate on already-scaled rows.
+pub fn fit_candidates(x: &Matrix, cfg: &TrainConfig) -> Result<Vec<Detector>> {
+    let mut out = vec![Detector::IForest(iforest::IsolationForest::fit(
+        x,
+        cfg.iforest,
+    )?)];
+    if let Some(p) = cfg.lof {
+        out.push(Detector::Lof(lof::Lof::fit(x, p)?));
+    }
+    if let Some(p) = cfg.ocsvm {
+        out.push(Detector::Ocsvm(ocsvm::Ocsvm::fit(x, p)?));
+    }
+    if let Some(p) = cfg.density {
+        out.push(Detector::Density(density::DbscanDensity::fit(x, p)?));
+    }
+    if cfg.robust_z {
+        out.push(Detector::RobustZ(robust::RobustZ::fit(x)?));
+    }
+    Ok(out)
+}
+
+fn column_medians(x: &Matrix) -> Vec<f64> {
+    (0..x.cols())
+        .map(|j| median(&(0..x.rows()).map(|i| x.row(i)[j]).collect::<Vec<_>>()))
+        .collect()
+}
+
+impl Model {
+    /// Validates `body` and computes its hash.
+    pub fn new(mut body: ModelBody) -> Result<Model> {
+        let n = body.feature_names.len();
+        if body.format_version != FORMAT_VERSION {
+            return Err(Error::InconsistentModel {
+                what: "format version",
+            });
+        }
+        if n == 0
+            || body.scaler.min.len() != n
+            || body.scaler.inv_range.len() != n
+            || body.direction_median.len() != n
+            || body
+                .scaler
+                .min
+                .iter()
+                .chain(&body.scaler.inv_range)
+                .chain(&body.direction_median)
+                .any(|v| !v.is_finite())
+        {
+            return Err(Error::InconsistentModel { what: "schema" });
+        }
+        body.ensemble.validate(n)?;
+        for m in &mut body.ensemble.members {
+            m.detector.prepare();
+        }
+        let bytes_hash = Digest::of(&codec::encode(&body)?);
+        Ok(Model { body, bytes_hash })
+    }
+
+    /// Trains on `train` (unsupervised), choosing members, weights and the
+    /// threshold on the labelled `val` rows. Inputs are unscaled features.
+    pub fn train(
+        feature_names: &[&str],
+        train: &Matrix,
+        val: &Matrix,
+        val_y: &[u8],
+        cfg: &TrainConfig,
+    ) -> Result<(Model, TrainReport)> {
+        if train.cols() != feature_names.len() || val.cols() != feature_names.len() {
+            return Err(Error::Dimension {
+                what: "training features",
+                expected: feature_names.len(),
+                got: train.cols(),
+            });
+        }
+        let scaler = MinMaxScaler::fit(train);
+        let xs = scaler.transform(train);
+        let vs = scaler.transform(val);
+        let cands = fit_candidates(&xs, cfg)?;
+        let train_scores: Vec<Vec<f64>> = cands
+            .iter()
+            .map(|d| d.train_scores(&xs))
+            .collect::<Result<_>>()?;
+        let val_scores: Vec<Vec<f64>> = cands
+            .iter()
+            .map(|d| d.score_batch(&vs))
+            .collect::<Result<_>>()?;
+        let selection = ensemble::select(&train_scores, &val_scores, val_y, cfg.max_rounds)?;
+        let names = cands.iter().map(|d| d.kind().name()).collect();
+        let ens = ensemble::build(cands, &train_scores, &selection);
+        let threshold = match cfg.threshold {
+            ThresholdRule::BestValidationF1 => {
+                let s = ens.score_batch(&vs)?;
+                best_f1_threshold(&s, val_y)
+                    .ok_or(Error::OneClassLabels { what: "threshold" })?
+                    .0
+            }
+            ThresholdRule::Contamination(c) => {
+                if !(0.0..1.0).contains(&c) {
+                    return Err(Error::InvalidParam {
+                        name: "contamination",
+                        value: c,
+                    });
+                }
+                let mut s = ens.score_batch(&xs)?;
+                s.sort_by(f64::total_cmp);
+                let k = libm::floor((1.0 - c) * (s.len() - 1) as f64) as usize;
+                s.get(k).copied().unwrap_or(0.0)
+            }
+        };
+        let body = ModelBody {
+            format_version: FORMAT_VERSION,
+            feature_names: feature_names.iter().map(|s| s.to_string()).collect(),
+            direction_median: column_medians(&xs),
+            scaler,
+            ensemble: ens,
+            threshold_ppm: to_ppm(threshold),
+            top_k: cfg.top_k,
+            rules: cfg.rules.clone(),
+        };
+        Ok((
+            Model::new(body)?,
+            TrainReport {
+                candidates: names,
+                selection,
+            },
+        ))
+    }
+
+    /// Canonical bytes.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        Ok(codec::encode(&self.body)?)
+    }
+
+    /// Decodes and validates canonical bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Model> {
+        Model::new(codec::decode(bytes)?)
+    }
+
+    /// SHA3-256 of [`Model::to_bytes`].
+    pub fn hash(&self) -> Digest {
+        self.bytes_hash
+    }
+
+    /// The model contents.
+    pub fn body(&self) -> &ModelBody {
+        &self.body
+    }
+
+    /// Scaled copy of a feature vector, after checking it.
+    fn scaled(&self, fv: &FeatureVector) -> Result<Vec<f64>> {
+        let n = self.body.feature_names.len();
+        if fv.values.len() != n {
+            return Err(Error::Dimension {
+                what: "feature vector",
+                expected: n,
+                got: fv.values.len(),
+            });
+        }
+        if let Some(col) = fv.values.iter().position(|v| !v.is_finite()) {
+            return Err(Error::NonFinite {
+                what: "feature vector",
+                row: 0,
+                col,
+            });
+        }
+        let mut row = fv.values.clone();
+        self.body.scaler.apply_row(&mut row);
+        Ok(row)
+    }
+
+    /// Score only (no explanation), in ppm: the fast path for batch auditing.
+    pub fn score_ppm(&self, fv: &FeatureVector) -> Result<i64> {
+        let row = self.scaled(fv)?;
+        Ok(to_ppm(self.body.ensemble.parts(&row)?.combined))
+    }
+
+    /// The verdict on a feature vector (no rule breaches: rules need readings).
+    pub fn verdict(&self, fv: &FeatureVector) -> Result<Verdict> {
+        let row = self.scaled(fv)?;
+        let parts = self.body.ensemble.parts(&row)?;
+        let score_ppm = to_ppm(parts.combined);
+        // Feature weights: Σ_m w_m · max(n_m, 0) · share_{m,f}.
+        let mut c = vec![0.0; row.len()];
+        for (m, &n) in self.body.ensemble.members.iter().zip(&parts.normalised) {
+            if n > 0.0 {
+                let share = m.detector.attribution(&row)?;
+                for (cf, s) in c.iter_mut().zip(share) {
+                    *cf += m.weight as f64 * n * s;
+                }
+            }
+        }
+        let total: f64 = c.iter().sum();
+        let mut contributions: Vec<(usize, i64)> = c
+            .iter()
+            .enumerate()
+            .map(|(f, &v)| {
+                let mag = if total > 0.0 {
+                    to_ppm(parts.combined.max(0.0) * v / total)
+                } else {
+                    0
+                };
+                let sign = if row[f] >= self.body.direction_median[f] {
+                    1
+                } else {
+                    -1
+                };
+                (f, sign * mag)
+            })
+            .filter(|&(_, p)| p != 0)
+            .collect();
+        contributions.sort_by(|a, b| b.1.abs().cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
+        contributions.truncate(self.body.top_k as usize);
+        Ok(Verdict {
+            model_hash: self.bytes_hash,
+            score_ppm,
+            threshold_ppm: self.body.threshold_ppm,
+            is_anomaly: score_ppm >= self.body.threshold_ppm,
+            contributions: contributions
+                .into_iter()
+                .map(|(f, ppm)| Contribution {
+                    feature: self.body.feature_names[f].clone(),
+                    ppm,
+                })
+                .collect(),
+            rule_breaches: Vec::new(),
+        })
+    }
+
+    /// The verdict on raw readings: features, model score, explanation and rules.
+    pub fn verdict_for(&self, ctx: &ReadingContext<'_>) -> Result<Verdict> {
+        if self
+            .body
+            .feature_names
+            .iter()
+            .map(String::as_str)
+            .ne(FEATURE_NAMES)
+        {
+            return Err(Error::InconsistentModel {
+                what: "not a supply-chain feature schema",
+            });
+        }
+        let fv = features::from_context(ctx)?;
+        let mut v = self.verdict(&fv)?;
+        v.rule_breaches = rules::evaluate(ctx.spec, ctx.previous, ctx.current, &self.body.rules)?;
+        Ok(v)
+    }
+}
