@@ -21,8 +21,9 @@ pub struct LocalIdentity {
 impl LocalIdentity {
     /// Builds the identity from the PEM contents of a certificate and its key.
     ///
-    /// Errors: [`Error::BadCertificate`], [`Error::BadPrivateKey`], or
-    /// [`Error::BadPrivateKey`] when the key is not the certificate's.
+    /// Errors: [`Error::BadCertificate`] for the certificate,
+    /// [`Error::BadPrivateKey`] for the key or when it is not the
+    /// certificate's.
     pub fn from_pem(cert_pem: &str, key_pem: &str) -> Result<LocalIdentity> {
         let cert_der = parse_cert_pem(cert_pem)?;
         let key = parse_signing_key_pem(key_pem)?;

@@ -10,6 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 mod cert;
+pub mod info;
 pub mod local;
 pub mod org;
 pub mod pem;
@@ -17,6 +18,7 @@ pub mod pem;
 pub(crate) mod testkit;
 pub mod verifier;
 
+pub use info::CertInfo;
 pub use local::LocalIdentity;
 pub use org::{OrgDefinition, PeerDef};
 pub use pem::{parse_cert_pem, parse_signing_key_pem};

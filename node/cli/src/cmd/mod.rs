@@ -1,0 +1,35 @@
+//! Command-line grammar: one file per command group.
+//!
+//! To add a group, add a file here with its `Args` type and a `run`
+//! function, and one variant to [`Command`].
+
+use clap::{Parser, Subcommand};
+
+pub mod orgs;
+
+/// The `cryptanet` command line.
+#[derive(Debug, Parser)]
+#[command(name = "cryptanet", version, about = "CryptaNet client and admin tool")]
+pub struct Cli {
+    /// The command group to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level command groups.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Organisation identities: CAs, certificates, org definitions.
+    Orgs(orgs::OrgsArgs),
+}
+
+impl Cli {
+    /// Runs the parsed command, writing its summary to `out`.
+    ///
+    /// Errors: whatever the command group returns.
+    pub fn run(self, out: &mut impl std::io::Write) -> anyhow::Result<()> {
+        match self.command {
+            Command::Orgs(args) => orgs::run(args, out),
+        }
+    }
+}
