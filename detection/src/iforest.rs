@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 const EULER_GAMMA: f64 = 0.577_215_664_901_532_9;
 /// Largest supported sub-sample (depth 12).
 pub const MAX_SAMPLES_LIMIT: usize = 4096;
-const BLOCK: usize = 16;
+const BLOCK: usize = 32;
 
 /// Average path length `c(n)` of an unsuccessful search in a BST of `n` nodes.
 pub fn avg_path_length(n: usize) -> f64 {
