@@ -1,0 +1,77 @@
+//! Records stored as JSON in world state.
+
+use serde::{Deserialize, Serialize};
+
+/// Allowed environmental ranges of a shipment, integers only.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Spec {
+    /// Minimum temperature, m°C (e.g. 2000 for 2 °C).
+    pub temp_min_mc: i64,
+    /// Maximum temperature, m°C.
+    pub temp_max_mc: i64,
+    /// Minimum relative humidity, ‰ (e.g. 300 for 30 %RH).
+    pub humidity_min_pm: i64,
+    /// Maximum relative humidity, ‰.
+    pub humidity_max_pm: i64,
+}
+
+/// A registered shipment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shipment {
+    /// Shipment id.
+    pub id: String,
+    /// Product description.
+    pub product: String,
+    /// Declared quantity.
+    pub quantity: u64,
+    /// Origin.
+    pub origin: String,
+    /// Destination.
+    pub destination: String,
+    /// MSP id of the org currently holding the goods.
+    pub custodian: String,
+    /// MSP id of the org that registered the shipment.
+    pub registered_by: String,
+    /// Environmental spec.
+    pub spec: Spec,
+}
+
+/// One sensor reading and the endorsed verdict about it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reading {
+    /// Shipment id.
+    pub shipment: String,
+    /// Sensor timestamp, unix ms.
+    pub timestamp_ms: u64,
+    /// Temperature, m°C.
+    pub temp_mc: i64,
+    /// Relative humidity, ‰.
+    pub humidity_pm: i64,
+    /// Measured quantity.
+    pub quantity: u64,
+    /// Free-text location.
+    pub location: String,
+    /// MSP id of the recording custodian.
+    pub recorded_by: String,
+    /// True when the detector flagged the reading.
+    pub anomalous: bool,
+    /// Anomaly score, ppm.
+    pub score_ppm: u32,
+    /// Breached hard rules (SDK `detect::rule` bits).
+    pub rules: u32,
+    /// The detector's full verdict, hex.
+    pub verdict_hex: String,
+}
+
+/// Payload of the `AnomalyDetected` event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnomalyEvent {
+    /// Shipment id.
+    pub shipment: String,
+    /// Reading timestamp, unix ms.
+    pub timestamp_ms: u64,
+    /// Anomaly score, ppm.
+    pub score_ppm: u32,
+    /// Breached hard rules.
+    pub rules: u32,
+}
