@@ -75,7 +75,6 @@ struct Checked {
 ///
 /// `Verifier` is `Sync`; the cache sits behind a mutex held only for a map
 /// lookup or insert, never while verifying.
-#[derive(Debug)]
 pub struct Verifier {
     orgs: BTreeMap<String, MemberOrg>,
     cache: Mutex<HashMap<Digest, Arc<Checked>>>,
@@ -206,6 +205,16 @@ impl Verifier {
         self.cache
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("orgs", &self.orgs.keys().collect::<Vec<_>>())
+            .field("cached", &self.cached())
+            .field("cache_limit", &self.cache_limit)
+            .finish()
     }
 }
 

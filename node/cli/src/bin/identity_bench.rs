@@ -1,0 +1,107 @@
+//! Measures certificate-and-signature verification with the identity
+//! verifier, cold (cache disabled) and warm (cached certificate), beside the
+//! baseline of a bare ed25519 signature check on the same message.
+//!
+//! Usage: `identity_bench [ITERATIONS]` (default 20000). Generates a
+//! throw-away org set under the system temp directory and removes it.
+
+use anyhow::Context as _;
+use cryptanet_cli::material::{load_identity, load_org_definitions};
+use cryptanet_cli::orgs::{generate, GenerateOptions};
+use cryptanet_types::identity::{Role, Verifier};
+use std::hint::black_box;
+use std::time::Instant;
+
+/// Rounds the iterations are split into.
+const ROUNDS: u32 = 20;
+
+fn main() -> anyhow::Result<()> {
+    let iterations: u32 = match std::env::args().nth(1) {
+        Some(arg) => arg.parse().context("ITERATIONS must be a number")?,
+        None => 20_000,
+    };
+    let root =
+        std::env::temp_dir().join(format!("cryptanet-identity-bench-{}", std::process::id()));
+    let result = run(&root, iterations);
+    std::fs::remove_dir_all(&root).ok();
+    result
+}
+
+fn run(root: &std::path::Path, iterations: u32) -> anyhow::Result<()> {
+    let now = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_secs(),
+    )?;
+    let opts = GenerateOptions {
+        orgs: 4,
+        peers_per_org: 1,
+        out: root.join("crypto"),
+        orgs_dir: root.join("orgs"),
+        host: "127.0.0.1".into(),
+        base_port: 7051,
+        days: 365,
+        ca_days: 3650,
+        force: false,
+    };
+    generate(&opts, now, &mut rand_core::OsRng)?;
+    let defs = load_org_definitions(&opts.orgs_dir)?;
+    let me = load_identity(&opts.out.join("Org2MSP/peer0"))?;
+    let msg = [7u8; 512];
+    let sig = me.sign(&msg);
+    let key = me.public_key();
+
+    let cold = Verifier::new(&defs)?.with_cache_limit(0);
+    let warm = Verifier::new(&defs)?;
+    let cases: [(&str, Box<dyn Fn() -> anyhow::Result<()> + '_>); 3] = [
+        (
+            "baseline: ed25519 verify_strict only",
+            Box::new(|| Ok(black_box(key.verify(black_box(&msg), &sig))?)),
+        ),
+        (
+            "verify, cache off (parse + CA sig + sig)",
+            Box::new(|| {
+                black_box(cold.verify(me.cert_der(), Some(Role::Peer), &msg, &sig, now)?);
+                Ok(())
+            }),
+        ),
+        (
+            "verify, certificate cached",
+            Box::new(|| {
+                black_box(warm.verify(me.cert_der(), Some(Role::Peer), &msg, &sig, now)?);
+                Ok(())
+            }),
+        ),
+    ];
+    // Interleave the cases in rounds and report each one's median round, so
+    // load from other processes hits all cases alike.
+    let per_round = (iterations / ROUNDS).max(1);
+    let mut samples = vec![Vec::new(); cases.len()];
+    for _ in 0..ROUNDS {
+        for ((_, f), out) in cases.iter().zip(&mut samples) {
+            f()?;
+            let start = Instant::now();
+            for _ in 0..per_round {
+                f()?;
+            }
+            out.push(start.elapsed().as_secs_f64() * 1e6 / f64::from(per_round));
+        }
+    }
+    println!(
+        "identity_bench: {ROUNDS} rounds x {per_round} iterations, 512-byte message, {} cores visible",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    let mut medians = Vec::new();
+    for ((label, _), mut xs) in cases.iter().zip(samples) {
+        xs.sort_by(f64::total_cmp);
+        let median = xs[xs.len() / 2];
+        println!("{label:<44} {median:>8.2} us/op (median round)");
+        medians.push(median);
+    }
+    println!(
+        "cached / baseline = {:.2}x, uncached / baseline = {:.2}x",
+        medians[2] / medians[0],
+        medians[1] / medians[0]
+    );
+    Ok(())
+}
