@@ -9,6 +9,7 @@
 //! ([`codec`]); hashes and signatures always cover the bytes that travel, which
 //! are never re-encoded to be verified.
 #![forbid(unsafe_code)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod block;
 pub mod codec;
