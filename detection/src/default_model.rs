@@ -10,6 +10,7 @@ use crate::iforest::IForestParams;
 use crate::lof::LofParams;
 use crate::model::{Model, ThresholdRule, TrainConfig, TrainReport};
 use crate::ocsvm::OcsvmParams;
+use crate::robust::ZAggregate;
 use crate::rules::RuleLimits;
 use crate::sim::{AnomalyKind, Shipment, SimConfig, Simulator};
 
@@ -18,7 +19,7 @@ pub const DEFAULT_SEED: u64 = 20_240_601;
 /// Training shipments of the default model.
 pub const TRAIN_SHIPMENTS: usize = 300;
 /// Validation shipments of the default model.
-pub const VAL_SHIPMENTS: usize = 150;
+pub const VAL_SHIPMENTS: usize = 300;
 
 /// Features, labels and anomaly kinds of simulated readings.
 #[derive(Debug, Clone)]
@@ -82,8 +83,9 @@ pub fn default_config(seed: u64) -> TrainConfig {
             max_train: 1000,
             seed: seed + 3,
         }),
-        robust_z: true,
+        robust_z: vec![ZAggregate::Rms, ZAggregate::Max],
         max_rounds: 8,
+        min_gain: 0.0001,
         threshold: ThresholdRule::BestValidationF1,
         top_k: 3,
         rules: RuleLimits::default(),

@@ -21,8 +21,10 @@ pub enum DetectorKind {
     Ocsvm,
     /// DBSCAN density score.
     Density,
-    /// Robust z-scores.
+    /// Robust z-scores, RMS-combined.
     RobustZ,
+    /// Robust z-scores, max-combined.
+    RobustZMax,
 }
 
 impl DetectorKind {
@@ -34,6 +36,7 @@ impl DetectorKind {
             DetectorKind::Ocsvm => "ocsvm",
             DetectorKind::Density => "dbscan",
             DetectorKind::RobustZ => "robust_z",
+            DetectorKind::RobustZMax => "robust_zmax",
         }
     }
 }
@@ -61,7 +64,10 @@ impl Detector {
             Detector::Lof(_) => DetectorKind::Lof,
             Detector::Ocsvm(_) => DetectorKind::Ocsvm,
             Detector::Density(_) => DetectorKind::Density,
-            Detector::RobustZ(_) => DetectorKind::RobustZ,
+            Detector::RobustZ(d) => match d.aggregate {
+                crate::robust::ZAggregate::Rms => DetectorKind::RobustZ,
+                crate::robust::ZAggregate::Max => DetectorKind::RobustZMax,
+            },
         }
     }
 

@@ -121,12 +121,15 @@ fn combine(norm_scores: &[Vec<f64>], weights: &[u32]) -> Vec<f64> {
 }
 
 /// Chooses members and weights from candidates' training scores (to fit the
-/// normalisers) and validation scores with labels.
+/// normalisers) and validation scores with labels. A round must raise
+/// validation ROC-AUC by more than `min_gain` to be kept, which guards
+/// against fitting the validation split's noise.
 pub fn select(
     train_scores: &[Vec<f64>],
     val_scores: &[Vec<f64>],
     val_y: &[u8],
     max_rounds: usize,
+    min_gain: f64,
 ) -> Result<Selection> {
     if train_scores.is_empty() || train_scores.len() != val_scores.len() {
         return Err(Error::InvalidParam {
@@ -161,7 +164,7 @@ pub fn select(
                 }
             }
             match round_best {
-                Some((m, auc)) if auc > current + 1e-9 => {
+                Some((m, auc)) if current == f64::NEG_INFINITY || auc > current + min_gain => {
                     weights[m] += 1;
                     current = auc;
                 }
@@ -211,16 +214,22 @@ mod tests {
         let y = [0u8, 0, 0, 1, 1];
         let good = vec![0.1, 0.2, 0.3, 0.8, 0.9];
         let noise = vec![0.9, 0.1, 0.5, 0.2, 0.3];
-        let sel = select(&[good.clone(), noise.clone()], &[good, noise], &y, 5).unwrap();
+        let sel = select(&[good.clone(), noise.clone()], &[good, noise], &y, 5, 1e-9).unwrap();
         assert_eq!(sel.weights, vec![1, 0]);
         assert_eq!(sel.val_auc, 1.0);
         // Two half-informative detectors: the pair beats either alone.
         let y = [0u8, 0, 0, 0, 1, 1];
         let a = vec![0.0, 0.0, 1.0, 0.0, 1.0, 0.5];
         let b = vec![0.0, 1.0, 0.0, 0.0, 0.5, 1.0];
-        let sel = select(&[a.clone(), b.clone()], &[a, b], &y, 5).unwrap();
+        let sel = select(&[a.clone(), b.clone()], &[a, b], &y, 5, 1e-9).unwrap();
         assert!(sel.weights.iter().all(|&w| w > 0), "{sel:?}");
         assert!(sel.val_auc > sel.single_val_auc[0] && sel.val_auc > sel.single_val_auc[1]);
-        assert!(select(&[vec![1.0]], &[vec![1.0]], &[0], 3).is_err());
+        assert!(select(&[vec![1.0]], &[vec![1.0]], &[0], 3, 0.0).is_err());
+        // A large minimum gain keeps the best single member only.
+        let y = [0u8, 0, 0, 0, 1, 1];
+        let a = vec![0.0, 0.0, 1.0, 0.0, 1.0, 0.5];
+        let b = vec![0.0, 1.0, 0.0, 0.0, 0.5, 1.0];
+        let sel = select(&[a.clone(), b.clone()], &[a, b], &y, 5, 0.5).unwrap();
+        assert_eq!(sel.weights.iter().sum::<u32>(), 1);
     }
 }

@@ -25,7 +25,7 @@ pub const FEATURE_NAMES: [&str; 9] = [
     "quantity_ratio",
     "route_deviation_km",
     "hour_of_day",
-    "gap_min",
+    "gap_ratio",
     "stuck_count",
 ];
 
@@ -45,7 +45,7 @@ pub mod idx {
     pub const ROUTE_DEVIATION: usize = 5;
     /// Local hour of day.
     pub const HOUR: usize = 6;
-    /// Minutes since the previous reading.
+    /// Time since the previous reading over the registered reading interval.
     pub const GAP: usize = 7;
     /// Consecutive previous readings identical to this one.
     pub const STUCK: usize = 8;
@@ -90,6 +90,8 @@ pub struct ShipmentSpec {
     pub route: Vec<GeoPoint>,
     /// Offset of local time from UTC, seconds.
     pub utc_offset_s: i32,
+    /// Registered interval between readings, seconds (> 0).
+    pub reading_interval_s: u32,
 }
 
 /// One sensor/scan reading.
@@ -143,6 +145,12 @@ pub fn check_spec(spec: &ShipmentSpec) -> Result<()> {
     if spec.registered_quantity == 0 {
         return Err(Error::BadReading {
             field: "registered_quantity",
+            value: 0,
+        });
+    }
+    if spec.reading_interval_s == 0 {
+        return Err(Error::BadReading {
+            field: "reading_interval_s",
             value: 0,
         });
     }
@@ -250,7 +258,10 @@ pub fn from_readings(
     let h_delta = last.map_or(0.0, |l| {
         (c.humidity_mpct as f64 - l.humidity_mpct as f64) / h_half
     });
-    let gap_min = last.map_or(0.0, |l| (c.timestamp_s - l.timestamp_s) as f64 / 60.0);
+    // The first reading has no gap: it is taken as exactly on schedule.
+    let gap_ratio = last.map_or(1.0, |l| {
+        (c.timestamp_s - l.timestamp_s) as f64 / spec.reading_interval_s as f64
+    });
     let values = vec![
         (c.temperature_mc as f64 - t_mid) / t_half,
         t_delta,
@@ -259,7 +270,7 @@ pub fn from_readings(
         c.quantity as f64 / spec.registered_quantity as f64,
         route_distance_km(&spec.route, c.location),
         local_second_of_day(c.timestamp_s, spec.utc_offset_s) as f64 / 3600.0,
-        gap_min,
+        gap_ratio,
         stuck_count(recent, c) as f64,
     ];
     Ok(FeatureVector { values })
@@ -298,6 +309,7 @@ pub(crate) mod tests {
                 },
             ],
             utc_offset_s: 3600,
+            reading_interval_s: 600,
         }
     }
 
@@ -328,7 +340,9 @@ pub(crate) mod tests {
         assert!((f[idx::QUANTITY_RATIO] - 0.6).abs() < 1e-12);
         assert!((f[idx::ROUTE_DEVIATION] - 11.1195).abs() < 1e-3);
         assert!((f[idx::HOUR] - (11.0 + 10.0 / 60.0)).abs() < 1e-12); // 10:10 UTC + 1 h
-        assert!((f[idx::GAP] - 10.0).abs() < 1e-12);
+        assert!((f[idx::GAP] - 1.0).abs() < 1e-12);
+        let first = from_readings(&spec, &[], &cur).unwrap().values;
+        assert_eq!(first[idx::GAP], 1.0);
         assert_eq!(f[idx::STUCK], 0.0);
     }
 

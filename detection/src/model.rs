@@ -70,10 +70,12 @@ pub struct TrainConfig {
     pub ocsvm: Option<ocsvm::OcsvmParams>,
     /// DBSCAN density candidate.
     pub density: Option<density::DensityParams>,
-    /// Robust z candidate.
-    pub robust_z: bool,
+    /// Robust z candidates (one per aggregate).
+    pub robust_z: Vec<robust::ZAggregate>,
     /// Forward-selection rounds.
     pub max_rounds: usize,
+    /// Validation ROC-AUC a selection round must add to be kept.
+    pub min_gain: f64,
     /// Threshold rule.
     pub threshold: ThresholdRule,
     /// Contributions per verdict.
@@ -106,8 +108,8 @@ pub fn fit_candidates(x: &Matrix, cfg: &TrainConfig) -> Result<Vec<Detector>> {
     if let Some(p) = cfg.density {
         out.push(Detector::Density(density::DbscanDensity::fit(x, p)?));
     }
-    if cfg.robust_z {
-        out.push(Detector::RobustZ(robust::RobustZ::fit(x)?));
+    for &agg in &cfg.robust_z {
+        out.push(Detector::RobustZ(robust::RobustZ::fit(x, agg)?));
     }
     Ok(out)
 }
@@ -177,7 +179,13 @@ impl Model {
             .iter()
             .map(|d| d.score_batch(&vs))
             .collect::<Result<_>>()?;
-        let selection = ensemble::select(&train_scores, &val_scores, val_y, cfg.max_rounds)?;
+        let selection = ensemble::select(
+            &train_scores,
+            &val_scores,
+            val_y,
+            cfg.max_rounds,
+            cfg.min_gain,
+        )?;
         let names = cands.iter().map(|d| d.kind().name()).collect();
         let ens = ensemble::build(cands, &train_scores, &selection);
         let threshold = match cfg.threshold {
@@ -336,5 +344,139 @@ impl Model {
         let mut v = self.verdict(&fv)?;
         v.rule_breaches = rules::evaluate(ctx.spec, ctx.previous, ctx.current, &self.body.rules)?;
         Ok(v)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+
+    fn data(n: usize, seed: u64, outliers: bool) -> (Matrix, Vec<u8>) {
+        let mut r = Rng::new(seed);
+        let mut rows = Vec::new();
+        let mut y = Vec::new();
+        for i in 0..n {
+            let mut row = vec![r.normal(), r.normal(), 10.0 + r.normal()];
+            let bad = outliers && i % 20 == 0;
+            if bad {
+                row[i % 3] += 8.0;
+            }
+            rows.push(row);
+            y.push(u8::from(bad));
+        }
+        (Matrix::from_rows(&rows).unwrap(), y)
+    }
+
+    fn cfg() -> TrainConfig {
+        TrainConfig {
+            iforest: iforest::IForestParams::default(),
+            lof: Some(lof::LofParams {
+                k: 10,
+                max_reference: 300,
+                seed: 1,
+            }),
+            ocsvm: None,
+            density: None,
+            robust_z: vec![robust::ZAggregate::Rms],
+            max_rounds: 4,
+            min_gain: 1e-9,
+            threshold: ThresholdRule::BestValidationF1,
+            top_k: 2,
+            rules: RuleLimits::default(),
+        }
+    }
+
+    #[test]
+    fn train_round_trip_and_explain() {
+        let (x, _) = data(600, 1, true);
+        let (v, vy) = data(400, 2, true);
+        let names = ["a", "b", "c"];
+        let (model, report) = Model::train(&names, &x, &v, &vy, &cfg()).unwrap();
+        assert_eq!(report.candidates, vec!["iforest", "lof", "robust_z"]);
+        assert!(
+            report.selection.val_auc
+                >= report
+                    .selection
+                    .single_val_auc
+                    .iter()
+                    .cloned()
+                    .fold(0.0, f64::max)
+                    - 1e-12
+        );
+        let bytes = model.to_bytes().unwrap();
+        let back = Model::from_bytes(&bytes).unwrap();
+        assert_eq!(back.hash(), model.hash());
+        assert_eq!(back.hash(), Digest::of(&bytes));
+        // Same model trained twice: same bytes.
+        let (again, _) = Model::train(&names, &x, &v, &vy, &cfg()).unwrap();
+        assert_eq!(again.to_bytes().unwrap(), bytes);
+        // An outlier like the injected ones (+8 on b) is flagged and explained.
+        let fv = FeatureVector {
+            values: vec![0.1, 8.5, 10.0],
+        };
+        let verdict = back.verdict(&fv).unwrap();
+        assert_eq!(verdict, model.verdict(&fv).unwrap());
+        assert!(verdict.is_anomaly, "{verdict:?}");
+        assert_eq!(verdict.contributions[0].feature, "b");
+        assert!(verdict.contributions[0].ppm > 0);
+        assert!(verdict.contributions.len() <= 2);
+        // Below the median: the contribution is signed negative.
+        let low = back
+            .verdict(&FeatureVector {
+                values: vec![0.1, -9.0, 10.0],
+            })
+            .unwrap();
+        assert_eq!(low.contributions[0].feature, "b");
+        assert!(low.contributions[0].ppm < 0);
+        let normal = back
+            .verdict(&FeatureVector {
+                values: vec![0.0, 0.0, 10.0],
+            })
+            .unwrap();
+        assert!(!normal.is_anomaly && normal.score_ppm < verdict.score_ppm);
+        // Bad input: typed errors.
+        assert!(matches!(
+            back.verdict(&FeatureVector { values: vec![1.0] }),
+            Err(Error::Dimension { .. })
+        ));
+        assert!(matches!(
+            back.verdict(&FeatureVector {
+                values: vec![0.0, f64::NAN, 0.0]
+            }),
+            Err(Error::NonFinite { col: 1, .. })
+        ));
+        // Not a supply-chain schema.
+        let spec = crate::features::tests::vaccine_spec();
+        let r = crate::features::tests::reading(0, 5_000, 37_000, 100, 50_000_000, 4_500_000);
+        let ctx = ReadingContext {
+            spec: &spec,
+            previous: &[],
+            current: &r,
+        };
+        assert!(back.verdict_for(&ctx).is_err());
+    }
+
+    #[test]
+    fn contamination_threshold_flags_about_that_share() {
+        let (x, _) = data(1000, 3, false);
+        let (v, vy) = data(300, 4, true);
+        let mut c = cfg();
+        c.threshold = ThresholdRule::Contamination(0.05);
+        let (model, _) = Model::train(&["a", "b", "c"], &x, &v, &vy, &c).unwrap();
+        let flagged = (0..x.rows())
+            .filter(|&i| {
+                model
+                    .verdict(&FeatureVector {
+                        values: x.row(i).to_vec(),
+                    })
+                    .unwrap()
+                    .is_anomaly
+            })
+            .count();
+        assert!((40..=70).contains(&flagged), "{flagged}");
+        c.threshold = ThresholdRule::Contamination(1.5);
+        assert!(Model::train(&["a", "b", "c"], &x, &v, &vy, &c).is_err());
     }
 }

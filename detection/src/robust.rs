@@ -26,9 +26,20 @@ pub fn median(values: &[f64]) -> f64 {
     }
 }
 
+/// How per-feature z-scores become one score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ZAggregate {
+    /// Root mean square of the z-scores (many mildly unusual features).
+    Rms,
+    /// Largest absolute z-score (one clearly unusual feature).
+    Max,
+}
+
 /// Per-feature medians and robust scales.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RobustZ {
+    /// How the z-scores are combined.
+    pub aggregate: ZAggregate,
     /// Median of each feature.
     pub median: Vec<f64>,
     /// Robust scale of each feature (MAD·1.4826, or a fallback when zero).
@@ -37,7 +48,7 @@ pub struct RobustZ {
 
 impl RobustZ {
     /// Fits medians and scales on `x`.
-    pub fn fit(x: &Matrix) -> Result<RobustZ> {
+    pub fn fit(x: &Matrix, aggregate: ZAggregate) -> Result<RobustZ> {
         if x.rows() == 0 {
             return Err(Error::TooFewRows {
                 what: "robust z",
@@ -66,7 +77,11 @@ impl RobustZ {
             med.push(m);
             scale.push(s);
         }
-        Ok(RobustZ { median: med, scale })
+        Ok(RobustZ {
+            aggregate,
+            median: med,
+            scale,
+        })
     }
 
     /// Signed z-score of every feature of `row`.
@@ -80,11 +95,16 @@ impl RobustZ {
             .collect())
     }
 
-    /// Root-mean-square z of one row (higher = more anomalous).
+    /// Score of one row (higher = more anomalous): RMS or max of |z|.
     pub fn score_row(&self, row: &[f64]) -> Result<f64> {
         let z = self.z(row)?;
-        let ss = z.iter().fold(0.0, |a, v| a + v * v);
-        Ok(libm::sqrt(ss / z.len() as f64))
+        Ok(match self.aggregate {
+            ZAggregate::Rms => {
+                let ss = z.iter().fold(0.0, |a, v| a + v * v);
+                libm::sqrt(ss / z.len() as f64)
+            }
+            ZAggregate::Max => z.iter().fold(0.0, |a: f64, v| a.max(v.abs())),
+        })
     }
 
     /// Scores of every row.
@@ -140,7 +160,7 @@ mod tests {
             vec![100.0, 6.0],
         ])
         .unwrap();
-        let r = RobustZ::fit(&x).unwrap();
+        let r = RobustZ::fit(&x, ZAggregate::Rms).unwrap();
         assert_eq!(r.median, vec![3.0, 5.0]);
         // MAD of col 0: deviations [2,1,0,1,97] -> median 1.
         assert!((r.scale[0] - MAD_TO_SIGMA).abs() < 1e-12);
@@ -151,5 +171,9 @@ mod tests {
         let a = r.attribution(&[0.0, 5.0]).unwrap();
         assert_eq!(a, vec![1.0, 0.0]);
         assert!(r.score_row(&[1.0]).is_err());
+        let m = RobustZ::fit(&x, ZAggregate::Max).unwrap();
+        let z = m.z(&[9.0, 5.0]).unwrap();
+        assert_eq!(m.score_row(&[9.0, 5.0]).unwrap(), z[0]);
+        assert!((r.score_row(&[9.0, 5.0]).unwrap() - z[0] / 2f64.sqrt()).abs() < 1e-12);
     }
 }

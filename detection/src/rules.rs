@@ -195,7 +195,7 @@ pub fn evaluate(
         if gap > limits.max_gap_s {
             out.push(breach(
                 RuleKind::ReadingGap,
-                "gap_min",
+                "gap_ratio",
                 gap,
                 limits.max_gap_s,
                 gap,

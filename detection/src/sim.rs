@@ -197,6 +197,7 @@ impl Simulator {
             registered_quantity: qty,
             route,
             utc_offset_s,
+            reading_interval_s: 600,
         };
         let n = 24 + r.below(37);
         let day = r.below(365) as i64;

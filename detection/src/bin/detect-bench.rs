@@ -26,7 +26,7 @@ use cryptanet_detect::metrics::{pr_auc, prf, roc_auc};
 use cryptanet_detect::model::fit_candidates;
 use cryptanet_detect::ocsvm::{Ocsvm, OcsvmParams};
 use cryptanet_detect::rng::Rng;
-use cryptanet_detect::robust::RobustZ;
+use cryptanet_detect::robust::{RobustZ, ZAggregate};
 use cryptanet_detect::sim::{AnomalyKind, SimConfig};
 use cryptanet_detect::{FeatureVector, ReadingContext};
 use std::collections::BTreeMap;
@@ -146,12 +146,20 @@ fn fit_detector(name: &str, x: &Matrix, seed: u64) -> Result<Detector> {
                 ..Default::default()
             },
         )?),
-        "robust_z" => Detector::RobustZ(RobustZ::fit(x)?),
+        "robust_z" => Detector::RobustZ(RobustZ::fit(x, ZAggregate::Rms)?),
+        "robust_zmax" => Detector::RobustZ(RobustZ::fit(x, ZAggregate::Max)?),
         _ => bail!("unknown detector {name}"),
     })
 }
 
-const DETECTORS: [&str; 5] = ["iforest", "lof", "ocsvm", "dbscan", "robust_z"];
+const DETECTORS: [&str; 6] = [
+    "iforest",
+    "lof",
+    "ocsvm",
+    "dbscan",
+    "robust_z",
+    "robust_zmax",
+];
 
 fn adbench(a: &Args) -> Result<()> {
     println!(
@@ -204,7 +212,7 @@ fn adbench(a: &Args) -> Result<()> {
                     ts.push(det.train_scores(&fit_x)?);
                     vs.push(det.score_batch(&val_x)?);
                 }
-                let sel = ensemble::select(&ts, &vs, &val.y, 10)?;
+                let sel = ensemble::select(&ts, &vs, &val.y, 10, 1e-4)?;
                 Ok((sel.weights, sel.kind))
             });
             let (weights, kind) = sel_res?;
