@@ -2,7 +2,9 @@
 //! by VIEW-CHANGE) and checkpoint (proof of a stable checkpoint).
 
 use crate::error::{Error, Result};
-use crate::message::{Checkpoint, Message, PrePrepare, SignedMessage, Vote};
+use crate::message::{
+    Checkpoint, Message, PrePrepare, SignatureCheck, SignedMessage, Strict, Vote,
+};
 use crate::types::{ReplicaId, Seq, View, GENESIS_STATE};
 use cryptanet_types::block::data_hash;
 use cryptanet_types::{codec, Digest, PublicKey, Signature};
@@ -50,6 +52,16 @@ impl CommitCertificate {
     /// Checks that at least `2f + 1` distinct replicas of `keys` signed the
     /// COMMIT. Duplicate or unknown signers are errors, not ignored.
     pub fn verify(&self, keys: &[PublicKey], f: usize) -> Result<()> {
+        self.verify_with(keys, f, &Strict)
+    }
+
+    /// [`CommitCertificate::verify`] with a chosen signature check.
+    pub fn verify_with(
+        &self,
+        keys: &[PublicKey],
+        f: usize,
+        check: &dyn SignatureCheck,
+    ) -> Result<()> {
         let mut seen = BTreeSet::new();
         for (replica, signature) in &self.commits {
             let key = keys.get(*replica as usize).ok_or(Error::UnknownReplica {
@@ -61,8 +73,9 @@ impl CommitCertificate {
                     what: "commit certificate (duplicate signer)",
                 });
             }
-            key.verify(&self.signed_bytes(*replica)?, signature)
-                .map_err(|_| Error::BadSignature { replica: *replica })?;
+            if !check.check(key, &self.signed_bytes(*replica)?, signature) {
+                return Err(Error::BadSignature { replica: *replica });
+            }
         }
         let need = 2 * f + 1;
         if seen.len() < need {
@@ -94,7 +107,18 @@ impl PreparedCert {
         f: usize,
         primary_of: impl Fn(View) -> ReplicaId,
     ) -> Result<PrePrepare> {
-        let pp = match self.pre_prepare.open(keys)? {
+        self.verify_with(keys, f, primary_of, &Strict)
+    }
+
+    /// [`PreparedCert::verify`] with a chosen signature check.
+    pub fn verify_with(
+        &self,
+        keys: &[PublicKey],
+        f: usize,
+        primary_of: impl Fn(View) -> ReplicaId,
+        check: &dyn SignatureCheck,
+    ) -> Result<PrePrepare> {
+        let pp = match self.pre_prepare.open_with(keys, check)? {
             Message::PrePrepare(pp) => pp,
             _ => {
                 return Err(Error::Inconsistent {
@@ -105,7 +129,7 @@ impl PreparedCert {
         check_pre_prepare(&pp, &primary_of)?;
         let mut seen = BTreeSet::new();
         for m in &self.prepares {
-            let vote = match m.open(keys)? {
+            let vote = match m.open_with(keys, check)? {
                 Message::Prepare(v) => v,
                 _ => {
                     return Err(Error::Inconsistent {
@@ -177,6 +201,16 @@ impl CheckpointCert {
 
     /// Verifies the proof.
     pub fn verify(&self, keys: &[PublicKey], f: usize) -> Result<()> {
+        self.verify_with(keys, f, &Strict)
+    }
+
+    /// [`CheckpointCert::verify`] with a chosen signature check.
+    pub fn verify_with(
+        &self,
+        keys: &[PublicKey],
+        f: usize,
+        check: &dyn SignatureCheck,
+    ) -> Result<()> {
         if self.seq == 0 {
             return if self.state == GENESIS_STATE && self.proof.is_empty() {
                 Ok(())
@@ -188,7 +222,7 @@ impl CheckpointCert {
         }
         let mut seen = BTreeSet::new();
         for m in &self.proof {
-            match m.open(keys)? {
+            match m.open_with(keys, check)? {
                 Message::Checkpoint(Checkpoint {
                     seq,
                     state,

@@ -31,7 +31,7 @@ pub use cert::{CheckpointCert, CommitCertificate, PreparedCert};
 pub use config::{Bug, Config};
 pub use error::{Error, Result};
 pub use io::{CommittedBatch, Input, Output, TimeoutKind};
-pub use message::{Message, SignedMessage};
+pub use message::{Message, SignatureCheck, SignedMessage, Strict};
 pub use metrics::Metrics;
 pub use persist::{PersistOp, PersistedState, SlotRecord};
 pub use replica::Replica;

@@ -171,6 +171,26 @@ impl Message {
     }
 }
 
+/// How signatures are checked. [`Strict`] (the default everywhere) calls
+/// `PublicKey::verify`. A simulator running many replicas in one process may
+/// install a memoising check that calls `PublicKey::verify` once per distinct
+/// (key, bytes, signature) triple; the result of verification is a pure
+/// function of that triple, so memoising cannot change any decision.
+pub trait SignatureCheck: Send + Sync {
+    /// Whether `signature` is `key`'s valid signature over exactly `bytes`.
+    fn check(&self, key: &PublicKey, bytes: &[u8], signature: &Signature) -> bool;
+}
+
+/// `PublicKey::verify` on every call.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Strict;
+
+impl SignatureCheck for Strict {
+    fn check(&self, key: &PublicKey, bytes: &[u8], signature: &Signature) -> bool {
+        key.verify(bytes, signature).is_ok()
+    }
+}
+
 /// A message on the wire: canonical body bytes and the sender's signature.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedMessage {
@@ -192,6 +212,11 @@ impl SignedMessage {
     /// (from `keys`, indexed by replica) signed it. Nested certificates are
     /// not checked here.
     pub fn open(&self, keys: &[PublicKey]) -> Result<Message> {
+        self.open_with(keys, &Strict)
+    }
+
+    /// [`SignedMessage::open`] with a chosen signature check.
+    pub fn open_with(&self, keys: &[PublicKey], check: &dyn SignatureCheck) -> Result<Message> {
         let message: Message = codec::decode(&self.bytes)?;
         if codec::encode(&message)? != self.bytes {
             return Err(Error::NonCanonical);
@@ -201,8 +226,9 @@ impl SignedMessage {
             replica,
             n: keys.len(),
         })?;
-        key.verify(&self.bytes, &self.signature)
-            .map_err(|_| Error::BadSignature { replica })?;
+        if !check.check(key, &self.bytes, &self.signature) {
+            return Err(Error::BadSignature { replica });
+        }
         Ok(message)
     }
 

@@ -44,23 +44,28 @@ impl Replica {
     }
 
     fn record_checkpoint(&mut self, m: SignedMessage, c: Checkpoint) {
+        // Keyed by (state, replica): a Byzantine replica's conflicting claim
+        // must not hide its (or anyone's) matching one.
         let claims = self.checkpoints.entry(c.seq).or_default();
-        if claims.contains_key(&c.replica) {
+        if claims.insert((c.state, c.replica), m).is_some() {
             self.metrics.ignored += 1;
             return;
         }
-        claims.insert(c.replica, (c.state, m));
         // Bound what one replica can make us store: keep its newest claims.
         let limit = (self.cfg.watermark_window / self.cfg.checkpoint_interval) as usize + 2;
-        let mine: Vec<Seq> = self
+        let mine: Vec<(Seq, Digest)> = self
             .checkpoints
             .iter()
-            .filter(|(_, by)| by.contains_key(&c.replica))
-            .map(|(s, _)| *s)
+            .flat_map(|(s, by)| {
+                by.keys()
+                    .filter(|(_, r)| *r == c.replica)
+                    .map(move |(d, _)| (*s, *d))
+            })
             .collect();
         if mine.len() > limit {
-            if let Some(by) = self.checkpoints.get_mut(&mine[0]) {
-                by.remove(&c.replica);
+            let (seq, state) = mine[0];
+            if let Some(by) = self.checkpoints.get_mut(&seq) {
+                by.remove(&(state, c.replica));
             }
         }
         self.check_stable(c.seq);
@@ -71,7 +76,7 @@ impl Replica {
             return;
         };
         let mut by_state: BTreeMap<Digest, Vec<SignedMessage>> = BTreeMap::new();
-        for (state, m) in claims.values() {
+        for ((state, _), m) in claims {
             by_state.entry(*state).or_default().push(m.clone());
         }
         let quorum = self.cfg.quorum();

@@ -147,7 +147,7 @@ impl Replica {
                 .and_then(|by| by.values().find(|c| c.msg == *m));
             let c = match known {
                 Some(c) => c.clone(),
-                None => match m.open(&self.keys)? {
+                None => match m.open_with(&self.keys, &*self.check)? {
                     Message::ViewChange(vc) if vc.new_view == nv.view => {
                         self.check_view_change(m.clone(), vc)?
                     }
@@ -178,7 +178,7 @@ impl Replica {
         }
         let mut pps = Vec::with_capacity(plan.batches.len());
         for ((seq, digest, _), m) in plan.batches.iter().zip(&nv.pre_prepares) {
-            let pp = match m.open(&self.keys)? {
+            let pp = match m.open_with(&self.keys, &*self.check)? {
                 Message::PrePrepare(pp) => pp,
                 _ => return Err(Error::BadNewView { view: nv.view }),
             };

@@ -230,7 +230,10 @@ impl Replica {
         if data_hash(&d.batch) != d.certificate.digest {
             return self.metrics.dropped(&Error::DigestMismatch { seq });
         }
-        if let Err(e) = d.certificate.verify(&self.keys, self.cfg.f()) {
+        if let Err(e) = d
+            .certificate
+            .verify_with(&self.keys, self.cfg.f(), &*self.check)
+        {
             return self.metrics.dropped(&e);
         }
         let view = self.view;

@@ -127,13 +127,13 @@ impl Replica {
         vc: ViewChange,
     ) -> Result<CheckedViewChange> {
         let f = self.cfg.f();
-        vc.checkpoint.verify(&self.keys, f)?;
+        vc.checkpoint.verify_with(&self.keys, f, &*self.check)?;
         let low = vc.checkpoint.seq;
         let high = low + self.cfg.watermark_window;
         let mut seqs = BTreeSet::new();
         let mut prepared = Vec::with_capacity(vc.prepared.len());
         for cert in &vc.prepared {
-            let pp = cert.verify(&self.keys, f, |v| self.cfg.primary(v))?;
+            let pp = cert.verify_with(&self.keys, f, |v| self.cfg.primary(v), &*self.check)?;
             if pp.view >= vc.new_view || pp.seq <= low || pp.seq > high || !seqs.insert(pp.seq) {
                 return Err(Error::Inconsistent {
                     what: "view-change prepared set",
