@@ -1,0 +1,144 @@
+//! Every hostile fixture fails with its own typed error, and the runtime
+//! serves a well-behaved invocation right after.
+#![allow(clippy::unwrap_used, clippy::panic, clippy::expect_used)]
+
+mod common;
+
+use common::{call, fixture, runtime};
+use cryptanet_chaincode::{Error, MemoryState, Runtime, TestDetector};
+use std::sync::Arc;
+
+fn run(rt: &Runtime, wasm: &[u8]) -> Result<cryptanet_chaincode::Execution, Error> {
+    let code = rt.load(wasm)?;
+    rt.execute(
+        &code,
+        "hostile",
+        &call("Org1MSP", "Go", &[]),
+        Arc::new(MemoryState::new()),
+        Arc::new(TestDetector),
+    )
+}
+
+/// Runs `name`, checks its error, then checks the runtime still works.
+fn contained(name: &str, check: impl FnOnce(&Error) -> bool) {
+    let rt = runtime();
+    let err = run(&rt, &fixture(name)).expect_err(name);
+    assert!(check(&err), "{name}: unexpected error {err:?}");
+    let ok = run(&rt, &fixture("noop")).unwrap();
+    assert_eq!(
+        ok.response.status, 200,
+        "{name}: runtime unusable afterwards"
+    );
+}
+
+#[test]
+fn infinite_loop_runs_out_of_fuel() {
+    contained("infinite-loop", |e| {
+        matches!(e, Error::OutOfFuel { limit: 50_000_000 })
+    });
+}
+
+#[test]
+fn memory_bomb_hits_the_memory_limit() {
+    contained("memory-bomb", |e| {
+        matches!(e, Error::ResourceLimit { what: "memory", limit, requested }
+            if *limit == 32 << 20 && requested > limit)
+    });
+}
+
+#[test]
+fn deep_recursion_overflows_the_stack() {
+    contained("deep-recursion", |e| matches!(e, Error::StackOverflow));
+}
+
+#[test]
+fn trap_is_reported() {
+    contained("trap", |e| {
+        matches!(
+            e,
+            Error::Trap {
+                trap: wasmtime::Trap::UnreachableCodeReached
+            }
+        )
+    });
+}
+
+#[test]
+fn huge_return_value_is_refused() {
+    contained("huge-return", |e| {
+        matches!(
+            e,
+            Error::TooLarge {
+                what: "response payload",
+                len: 16_777_216,
+                ..
+            }
+        )
+    });
+}
+
+#[test]
+fn unknown_import_is_refused_at_load() {
+    contained(
+        "unknown-import",
+        |e| matches!(e, Error::UnknownImport { module, name } if module == "env" && name == "launch_missiles"),
+    );
+}
+
+#[test]
+fn start_function_is_refused_at_load() {
+    contained("start-function", |e| matches!(e, Error::StartFunction));
+}
+
+#[test]
+fn out_of_bounds_pointer_is_refused() {
+    contained("bad-pointer", |e| {
+        matches!(
+            e,
+            Error::GuestMemory {
+                ptr: 0x10_0000,
+                len: 8
+            }
+        )
+    });
+}
+
+#[test]
+fn garbage_bytes_are_an_invalid_module() {
+    let rt = runtime();
+    assert!(matches!(
+        rt.load(b"\0asm\x01\0\0\0\x01\xff"),
+        Err(Error::InvalidModule { .. })
+    ));
+    assert!(matches!(
+        rt.load(b"not wasm"),
+        Err(Error::InvalidModule { .. })
+    ));
+}
+
+#[test]
+fn wrong_entry_signature_is_refused() {
+    let rt = runtime();
+    let wasm = wat::parse_str(
+        r#"(module (memory (export "memory") 1) (func (export "cn_invoke") (param i32)))"#,
+    )
+    .unwrap();
+    assert!(matches!(
+        rt.load(&wasm),
+        Err(Error::MissingExport { name: "cn_invoke" })
+    ));
+    let wasm = wat::parse_str(r#"(module (func (export "cn_invoke")))"#).unwrap();
+    assert!(matches!(
+        rt.load(&wasm),
+        Err(Error::MissingExport { name: "memory" })
+    ));
+}
+
+#[test]
+fn no_response_is_an_error() {
+    let rt = runtime();
+    let wasm =
+        wat::parse_str(r#"(module (memory (export "memory") 1) (func (export "cn_invoke")))"#)
+            .unwrap();
+    assert!(matches!(run(&rt, &wasm), Err(Error::NoResponse)));
+}
