@@ -86,6 +86,7 @@ pub fn default_config(seed: u64) -> TrainConfig {
         robust_z: vec![ZAggregate::Rms, ZAggregate::Max],
         max_rounds: 8,
         min_gain: 0.0001,
+        fixed_weights: None,
         threshold: ThresholdRule::BestValidationF1,
         top_k: 3,
         rules: RuleLimits::default(),
@@ -108,4 +109,15 @@ pub fn train_default(seed: u64) -> Result<(Model, TrainReport)> {
 /// The default model ([`DEFAULT_SEED`]).
 pub fn default_model() -> Result<Model> {
     Ok(train_default(DEFAULT_SEED)?.0)
+}
+
+/// A model holding every detector at weight 1 (rank-normalised), trained
+/// like the default model. Heavier than the default; the golden test uses it
+/// to pin the verdict path of every member kind.
+pub fn all_members_model(seed: u64) -> Result<Model> {
+    let (_, train) = dataset(seed, TRAIN_SHIPMENTS, SimConfig::default())?;
+    let (_, val) = dataset(seed.wrapping_add(1), VAL_SHIPMENTS, SimConfig::default())?;
+    let mut cfg = default_config(seed);
+    cfg.fixed_weights = Some(vec![1; 6]);
+    Ok(Model::train(&FEATURE_NAMES, &train.x, &val.x, &val.y, &cfg)?.0)
 }

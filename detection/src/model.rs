@@ -11,7 +11,8 @@ use crate::detector::Detector;
 use crate::ensemble::{self, Ensemble, Selection};
 use crate::error::{Error, Result};
 use crate::features::{self, FeatureVector, ReadingContext, FEATURE_NAMES};
-use crate::metrics::best_f1_threshold;
+use crate::metrics::{best_f1_threshold, roc_auc};
+use crate::normalise::{NormKind, Normaliser};
 use crate::robust::median;
 use crate::rules::{self, RuleLimits};
 use crate::verdict::{to_ppm, Contribution, Verdict};
@@ -76,6 +77,9 @@ pub struct TrainConfig {
     pub max_rounds: usize,
     /// Validation ROC-AUC a selection round must add to be kept.
     pub min_gain: f64,
+    /// Skip selection and use these weights (one per candidate, rank
+    /// normalisation); for fixed ensembles such as the all-member golden model.
+    pub fixed_weights: Option<Vec<u32>>,
     /// Threshold rule.
     pub threshold: ThresholdRule,
     /// Contributions per verdict.
@@ -118,6 +122,38 @@ fn column_medians(x: &Matrix) -> Vec<f64> {
     (0..x.cols())
         .map(|j| median(&(0..x.rows()).map(|i| x.row(i)[j]).collect::<Vec<_>>()))
         .collect()
+}
+
+/// The selection record of fixed weights (rank normalisation).
+fn fixed_selection(
+    w: &[u32],
+    train_scores: &[Vec<f64>],
+    val_scores: &[Vec<f64>],
+    val_y: &[u8],
+) -> Result<Selection> {
+    if w.len() != train_scores.len() || w.iter().all(|&v| v == 0) {
+        return Err(Error::InvalidParam {
+            name: "fixed_weights",
+            value: w.len() as f64,
+        });
+    }
+    let n_val = val_scores.first().map_or(0, Vec::len);
+    let mut combined = vec![0.0; n_val];
+    for ((t, v), &wt) in train_scores.iter().zip(val_scores).zip(w) {
+        let norm = Normaliser::fit(NormKind::Rank, t);
+        for (c, &s) in combined.iter_mut().zip(v) {
+            *c += wt as f64 * norm.apply(s);
+        }
+    }
+    Ok(Selection {
+        kind: NormKind::Rank,
+        weights: w.to_vec(),
+        val_auc: roc_auc(&combined, val_y).unwrap_or(f64::NAN),
+        single_val_auc: val_scores
+            .iter()
+            .map(|s| roc_auc(s, val_y).unwrap_or(f64::NAN))
+            .collect(),
+    })
 }
 
 impl Model {
@@ -179,13 +215,16 @@ impl Model {
             .iter()
             .map(|d| d.score_batch(&vs))
             .collect::<Result<_>>()?;
-        let selection = ensemble::select(
-            &train_scores,
-            &val_scores,
-            val_y,
-            cfg.max_rounds,
-            cfg.min_gain,
-        )?;
+        let selection = match &cfg.fixed_weights {
+            None => ensemble::select(
+                &train_scores,
+                &val_scores,
+                val_y,
+                cfg.max_rounds,
+                cfg.min_gain,
+            )?,
+            Some(w) => fixed_selection(w, &train_scores, &val_scores, val_y)?,
+        };
         let names = cands.iter().map(|d| d.kind().name()).collect();
         let ens = ensemble::build(cands, &train_scores, &selection);
         let threshold = match cfg.threshold {
@@ -382,6 +421,7 @@ mod tests {
             robust_z: vec![robust::ZAggregate::Rms],
             max_rounds: 4,
             min_gain: 1e-9,
+            fixed_weights: None,
             threshold: ThresholdRule::BestValidationF1,
             top_k: 2,
             rules: RuleLimits::default(),

@@ -1,8 +1,10 @@
 //! Golden-verdict determinism test.
 //!
 //! `golden/default_model.bin` holds the default model's canonical bytes and
-//! `golden/verdicts.txt` the hex of the verdicts it gives on a fixed set of
-//! simulated readings. The test checks that (1) decoding and re-encoding the
+//! `golden/default_model_verdicts.txt` the hex of the verdicts it gives on a
+//! fixed set of simulated readings; `all_members_model.*` do the same for a
+//! model that holds every detector kind (forest, LOF, OCSVM, DBSCAN, both
+//! robust-z variants), so each member's verdict path is pinned. The test checks that (1) decoding and re-encoding the
 //! committed bytes is the identity and their SHA3-256 is the committed name,
 //! (2) every verdict matches byte for byte, and (3) training the default
 //! model from its seed reproduces exactly the committed bytes.
@@ -11,7 +13,7 @@
 //! `CRYPTANET_BLESS=1 cargo nextest run --release -p cryptanet-detect golden`.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use cryptanet_detect::default_model::default_model;
+use cryptanet_detect::default_model::{all_members_model, default_model, DEFAULT_SEED};
 use cryptanet_detect::sim::{SimConfig, Simulator};
 use cryptanet_detect::{Model, ReadingContext, Verdict};
 use std::path::PathBuf;
@@ -61,25 +63,17 @@ fn verdict_lines(model: &Model) -> Vec<String> {
     out
 }
 
-#[test]
-fn golden_verdicts_are_reproduced_bit_for_bit() {
-    let trained = default_model().unwrap();
-    let trained_bytes = trained.to_bytes().unwrap();
+fn check_golden(stem: &str, trained: &Model) {
+    let bin = format!("{stem}.bin");
+    let sha = format!("{stem}.sha3");
+    let txt = format!("{stem}_verdicts.txt");
     if std::env::var_os("CRYPTANET_BLESS").is_some() {
-        std::fs::write(golden("default_model.bin"), &trained_bytes).unwrap();
-        std::fs::write(
-            golden("default_model.sha3"),
-            format!("{}\n", trained.hash()),
-        )
-        .unwrap();
-        std::fs::write(
-            golden("verdicts.txt"),
-            verdict_lines(&trained).join("\n") + "\n",
-        )
-        .unwrap();
+        std::fs::write(golden(&bin), trained.to_bytes().unwrap()).unwrap();
+        std::fs::write(golden(&sha), format!("{}\n", trained.hash())).unwrap();
+        std::fs::write(golden(&txt), verdict_lines(trained).join("\n") + "\n").unwrap();
     }
-    let bytes = std::fs::read(golden("default_model.bin")).unwrap();
-    let name = std::fs::read_to_string(golden("default_model.sha3")).unwrap();
+    let bytes = std::fs::read(golden(&bin)).unwrap();
+    let name = std::fs::read_to_string(golden(&sha)).unwrap();
     let model = Model::from_bytes(&bytes).unwrap();
     assert_eq!(model.hash().to_hex(), name.trim());
     assert_eq!(
@@ -88,7 +82,7 @@ fn golden_verdicts_are_reproduced_bit_for_bit() {
         "re-encoding is not the identity"
     );
 
-    let expected: Vec<String> = std::fs::read_to_string(golden("verdicts.txt"))
+    let expected: Vec<String> = std::fs::read_to_string(golden(&txt))
         .unwrap()
         .lines()
         .map(str::to_string)
@@ -96,18 +90,36 @@ fn golden_verdicts_are_reproduced_bit_for_bit() {
     let got = verdict_lines(&model);
     assert_eq!(got.len(), expected.len());
     for (i, (g, e)) in got.iter().zip(&expected).enumerate() {
-        assert_eq!(g, e, "verdict {i} differs from the golden value");
+        assert_eq!(g, e, "{stem}: verdict {i} differs from the golden value");
     }
     assert!(expected.iter().any(|l| {
         let v = Verdict::from_bytes(&hex::decode(l).unwrap()).unwrap();
         v.is_anomaly && !v.contributions.is_empty() && !v.rule_breaches.is_empty()
     }));
-
     assert_eq!(
         trained.hash().to_hex(),
         name.trim(),
-        "training the default model from its seed no longer reproduces the committed bytes"
+        "{stem}: training from the seed no longer reproduces the committed bytes"
     );
+}
+
+#[test]
+fn golden_verdicts_are_reproduced_bit_for_bit() {
+    check_golden("default_model", &default_model().unwrap());
+}
+
+#[test]
+fn golden_verdicts_of_every_member_kind() {
+    let m = all_members_model(DEFAULT_SEED).unwrap();
+    let kinds: Vec<_> = m
+        .body()
+        .ensemble
+        .members
+        .iter()
+        .map(|x| x.detector.kind())
+        .collect();
+    assert_eq!(kinds.len(), 6, "{kinds:?}");
+    check_golden("all_members_model", &m);
 }
 
 #[test]
