@@ -1,0 +1,70 @@
+//! The crate's error type.
+
+use thiserror::Error;
+
+/// Errors from conversions, status details and the client helper.
+#[derive(Debug, Error)]
+pub enum Error {
+    /// A wire validation code number that `cryptanet.v1.ValidationCode` does not define.
+    #[error("unknown validation code {value}")]
+    UnknownValidationCode {
+        /// The number received.
+        value: i32,
+    },
+    /// A transaction id that is not 64 hex characters.
+    #[error("malformed tx id {tx_id:?}: expected 64 hex characters")]
+    BadTxId {
+        /// The id received.
+        tx_id: String,
+    },
+    /// A field the server must set was missing from a response.
+    #[error("response field {field} is missing")]
+    MissingField {
+        /// Name of the field.
+        field: &'static str,
+    },
+    /// A readable block field disagrees with the canonical block bytes.
+    #[error("block {number}: field {field} disagrees with the raw block bytes")]
+    BlockMismatch {
+        /// Block number from the raw bytes.
+        number: u64,
+        /// The field that disagrees.
+        field: &'static str,
+    },
+    /// `grpc-status-details-bin` bytes that are not a `google.rpc.Status`
+    /// carrying a `cryptanet.v1.ErrorDetail`.
+    #[error("malformed status details: {reason}")]
+    BadStatusDetails {
+        /// What was wrong.
+        reason: &'static str,
+    },
+    /// Canonical encoding or decoding of a `cryptanet-types` value failed.
+    #[error(transparent)]
+    Types(#[from] cryptanet_types::Error),
+    /// The endpoint URI could not be parsed or the connection failed.
+    #[error("transport: {0}")]
+    Transport(#[from] tonic::transport::Error),
+    /// The server answered with a non-OK status.
+    #[error("rpc failed with {code:?}: {message}")]
+    Rpc {
+        /// gRPC status code.
+        code: tonic::Code,
+        /// Status message.
+        message: String,
+        /// The `ErrorDetail` the server attached, if any.
+        detail: Option<crate::v1::ErrorDetail>,
+    },
+}
+
+impl From<tonic::Status> for Error {
+    fn from(status: tonic::Status) -> Self {
+        Error::Rpc {
+            code: status.code(),
+            message: status.message().to_owned(),
+            detail: crate::status::error_detail(&status).ok().flatten(),
+        }
+    }
+}
+
+/// Result alias for this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
