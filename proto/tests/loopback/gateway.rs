@@ -1,8 +1,11 @@
-//! Submit, CommitStatus, Evaluate and the ChaincodeEvents server stream,
+//! Submit, CommitStatus, Evaluate, the ChaincodeEvents and Deliver streams,
 //! end to end over loopback, plus typed errors with `ErrorDetail`.
 
 use crate::server::{TestPeer, BOUND, CHAINCODE, EVENT};
+use cryptanet_proto::convert::decode_block;
 use cryptanet_proto::status::{error_detail, reason};
+use cryptanet_proto::v1::deliver_request::Start;
+use cryptanet_proto::v1::deliver_response::Content;
 use cryptanet_proto::{v1, Error, Limits};
 use cryptanet_types::crypto::SigningKey;
 use cryptanet_types::tx::transient_hash;
@@ -118,6 +121,47 @@ async fn submit_commit_status_and_event_stream() {
         .await
         .unwrap();
     assert!(other.is_empty());
+
+    // Deliver: full blocks 1..=2 then SUCCESS; each re-checks against `raw`.
+    let request = v1::DeliverRequest {
+        start: Some(Start::Oldest(v1::SeekOldest {})),
+        stop: Some(2),
+    };
+    let stream = timeout(BOUND, client.deliver().blocks(request))
+        .await
+        .unwrap()
+        .unwrap()
+        .into_inner();
+    let messages: Vec<v1::DeliverResponse> = timeout(BOUND, stream.collect::<Result<_, _>>())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(messages.len(), 3);
+    let mut previous = cryptanet_types::Digest::ZERO;
+    for (i, m) in messages[..2].iter().enumerate() {
+        let Some(Content::Block(b)) = &m.content else {
+            panic!("expected a block, got {m:?}");
+        };
+        let block = decode_block(b).unwrap();
+        assert_eq!(block.header.number, i as u64 + 1);
+        assert_eq!(block.header.previous_hash, previous);
+        previous = block.hash();
+    }
+    assert_eq!(
+        messages[2].content,
+        Some(Content::Status(v1::DeliverStatus::Success as i32))
+    );
+    let filtered: Vec<v1::FilteredBlock> = client
+        .deliver()
+        .filtered_blocks(request)
+        .await
+        .unwrap()
+        .into_inner()
+        .collect::<Result<_, _>>()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = filtered.iter().map(|f| f.txs[0].tx_id.as_str()).collect();
+    assert_eq!(ids, [p1.tx_id().to_hex(), p2.tx_id().to_hex()]);
 
     peer.stop().await;
 }

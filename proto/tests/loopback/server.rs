@@ -3,6 +3,9 @@
 //! reflection on an ephemeral loopback port.
 
 use cryptanet_proto::status::{error, reason};
+use cryptanet_proto::v1::deliver_request::Start;
+use cryptanet_proto::v1::deliver_response::Content;
+use cryptanet_proto::v1::deliver_server::{Deliver, DeliverServer};
 use cryptanet_proto::v1::gateway_server::{Gateway, GatewayServer};
 use cryptanet_proto::{client::PeerClient, convert, v1, Limits, WithLimits};
 use cryptanet_types::tx::TxPayload;
@@ -183,6 +186,70 @@ impl Gateway for TestGateway {
     }
 }
 
+/// A minimal Deliver over the same blocks: sends what is committed, up to
+/// `stop`, then the SUCCESS status (a real peer would wait for new blocks).
+#[derive(Clone)]
+pub struct TestDeliver {
+    blocks: Arc<Mutex<Vec<Block>>>,
+}
+
+impl TestDeliver {
+    fn selected(&self, request: &v1::DeliverRequest) -> Vec<Block> {
+        let blocks = self.blocks.lock().unwrap();
+        let height = blocks.len() as u64;
+        let start = match request.start {
+            Some(Start::Oldest(_)) => 1,
+            Some(Start::Number(n)) => n,
+            Some(Start::Newest(_)) | None => height.max(1),
+        };
+        let stop = request.stop.unwrap_or(height);
+        blocks
+            .iter()
+            .filter(|b| (start..=stop).contains(&b.header.number))
+            .cloned()
+            .collect()
+    }
+}
+
+type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl Deliver for TestDeliver {
+    type BlocksStream = BoxStream<v1::DeliverResponse>;
+
+    async fn blocks(
+        &self,
+        request: Request<v1::DeliverRequest>,
+    ) -> Result<Response<Self::BlocksStream>, Status> {
+        let mut out = Vec::new();
+        for block in self.selected(request.get_ref()) {
+            let message =
+                convert::block_message(&block).map_err(|e| Status::internal(e.to_string()))?;
+            out.push(Ok(v1::DeliverResponse {
+                content: Some(Content::Block(message)),
+            }));
+        }
+        out.push(Ok(v1::DeliverResponse {
+            content: Some(Content::Status(v1::DeliverStatus::Success as i32)),
+        }));
+        Ok(Response::new(Box::pin(tokio_stream::iter(out))))
+    }
+
+    type FilteredBlocksStream = BoxStream<v1::FilteredBlock>;
+
+    async fn filtered_blocks(
+        &self,
+        request: Request<v1::DeliverRequest>,
+    ) -> Result<Response<Self::FilteredBlocksStream>, Status> {
+        let out: Vec<_> = self
+            .selected(request.get_ref())
+            .iter()
+            .map(|b| Ok(convert::filtered_block(b)))
+            .collect();
+        Ok(Response::new(Box::pin(tokio_stream::iter(out))))
+    }
+}
+
 /// A running test peer.
 pub struct TestPeer {
     pub addr: SocketAddr,
@@ -204,7 +271,12 @@ impl TestPeer {
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
             .build_v1()
             .unwrap();
-        let gateway = GatewayServer::new(TestGateway::default()).with_limits(limits);
+        let ledger = TestGateway::default();
+        let deliver = DeliverServer::new(TestDeliver {
+            blocks: ledger.blocks.clone(),
+        })
+        .with_limits(limits);
+        let gateway = GatewayServer::new(ledger).with_limits(limits);
         let (shutdown, stop) = oneshot::channel::<()>();
         let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
         let task = tokio::spawn(
@@ -212,6 +284,7 @@ impl TestPeer {
                 .add_service(health)
                 .add_service(reflection)
                 .add_service(gateway)
+                .add_service(deliver)
                 .serve_with_incoming_shutdown(incoming, async {
                     let _ = stop.await;
                 }),
