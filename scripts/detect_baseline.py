@@ -120,6 +120,10 @@ def main():
             f"{data:<10} {det:<9} {s[0]:>7.4f} {r[0]:>7.4f} {r[0]-s[0]:>+7.4f} {s[1]:>7.4f} {r[1]:>7.4f} "
             f"{s[2]:>9.4f} {r[2]:>9.4f} {ratio(s[2], r[2]):>6.1f} {s[3]:>10.6f} {r[3]:>10.6f} {ratio(s[3], r[3]):>7.1f}"
         )
+    for (data, det), r in rust.items():
+        if (data, det) in sk or data in ("speed100k", "verdict"):
+            continue
+        print(f"{data:<10} {det:<9} {'-':>7} {r[0]:>7.4f} {'':>7} {'-':>7} {r[1]:>7.4f} {'-':>9} {r[2]:>9.4f} {'':>6} {'-':>10} {r[3]:>10.6f}")
     print("# speed100k: IsolationForest on the same 100000 x 8 matrix; verdict row: sklearn one-row score_samples vs Rust one-row verdict_for (score+explanation+rules)")
 
 

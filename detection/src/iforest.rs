@@ -78,6 +78,18 @@ pub struct IsolationForest {
     /// (0 at roots and sentinels), rebuilt by [`IsolationForest::prepare`].
     #[serde(skip)]
     split_w: Vec<f64>,
+    /// Derived, not serialised: depth-8 trees (ψ = 129..256, the default)
+    /// as fixed-size arrays, so the hot loop needs no bounds checks.
+    #[serde(skip)]
+    d8: Vec<Tree8>,
+}
+
+/// One depth-8 tree in fixed-size arrays (slot 255 is padding).
+#[derive(Debug, Clone, PartialEq)]
+struct Tree8 {
+    thr: [f64; 256],
+    feat: [u32; 256],
+    leaf: [f64; 256],
 }
 
 struct Grow<'a> {
@@ -211,6 +223,7 @@ impl IsolationForest {
             count: Vec::with_capacity((internal + leaves) * params.n_trees),
             leaf: Vec::with_capacity(leaves * params.n_trees),
             split_w: Vec::new(),
+            d8: Vec::new(),
         };
         let mut all: Vec<usize> = (0..x.rows()).collect();
         for _ in 0..params.n_trees {
@@ -246,6 +259,48 @@ impl IsolationForest {
             }
         }
         self.split_w = w;
+        self.d8.clear();
+        if self.depth == 8 {
+            for t in 0..self.n_trees as usize {
+                let mut tree = Tree8 {
+                    thr: [f64::INFINITY; 256],
+                    feat: [0; 256],
+                    leaf: [0.0; 256],
+                };
+                tree.thr[..255].copy_from_slice(&self.thr[t * 255..(t + 1) * 255]);
+                for (d, s) in tree.feat.iter_mut().zip(&self.feat[t * 255..(t + 1) * 255]) {
+                    *d = *s as u32;
+                }
+                tree.leaf
+                    .copy_from_slice(&self.leaf[t * 256..(t + 1) * 256]);
+                self.d8.push(tree);
+            }
+        }
+    }
+
+    /// [`Self::path_sums`] for depth-8 forests: same arithmetic, same order.
+    fn path_sums_d8(&self, block: &[f64], out: &mut [f64]) {
+        let cols = self.n_features as usize;
+        let b = out.len();
+        let mut acc = [0.0f64; BLOCK];
+        let mut base = [0usize; BLOCK];
+        for (r, o) in base.iter_mut().enumerate().take(b) {
+            *o = r * cols;
+        }
+        for tree in &self.d8 {
+            let mut idx = [0usize; BLOCK];
+            for _ in 0..8 {
+                for r in 0..b {
+                    let n = idx[r] & 255;
+                    let v = block[base[r] + tree.feat[n] as usize];
+                    idx[r] = 2 * n + 1 + usize::from(v > tree.thr[n]);
+                }
+            }
+            for r in 0..b {
+                acc[r] += tree.leaf[(idx[r] - 255) & 255];
+            }
+        }
+        out.copy_from_slice(&acc[..b]);
     }
 
     /// Number of input features.
@@ -284,6 +339,9 @@ impl IsolationForest {
 
     /// Sums path lengths over all trees for each row of `block` (≤ BLOCK rows).
     fn path_sums(&self, block: &[f64], out: &mut [f64]) {
+        if self.depth == 8 && self.d8.len() == self.n_trees as usize {
+            return self.path_sums_d8(block, out);
+        }
         let cols = self.n_features as usize;
         let b = out.len();
         let internal = (1usize << self.depth) - 1;
@@ -436,8 +494,8 @@ mod tests {
         let s = f.score_batch(&test).unwrap();
         assert!(s[1] > 0.65 && s[0] < 0.5, "{s:?}");
         let all = f.score_batch(&x).unwrap();
-        for i in 0..x.rows() {
-            assert_eq!(all[i].to_bits(), f.score_row(x.row(i)).unwrap().to_bits());
+        for (i, s) in all.iter().enumerate() {
+            assert_eq!(s.to_bits(), f.score_row(x.row(i)).unwrap().to_bits());
         }
         assert!(f.score_row(&[1.0]).is_err());
     }

@@ -231,12 +231,11 @@ fn adbench(a: &Args) -> Result<()> {
                 + ens
                     .members
                     .iter()
-                    .map(|m| {
+                    .filter_map(|m| {
                         DETECTORS
                             .iter()
                             .position(|d| *d == m.detector.kind().name())
                     })
-                    .flatten()
                     .map(|i| acc[DETECTORS[i]].fit.last().copied().unwrap_or(0.0))
                     .sum::<f64>();
             let (s, score_s) = timed(|| ens.score_batch(&xte));
