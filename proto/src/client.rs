@@ -142,8 +142,9 @@ impl PeerClient {
         tx_id_from_wire(&reply.tx_id)
     }
 
-    /// Waits up to `wait` for the transaction to commit. A transaction not
-    /// committed in time gives `Error::Rpc` with `DeadlineExceeded`.
+    /// Waits up to `wait` for the transaction to commit (sent as the call
+    /// deadline). A transaction not committed in time gives `Error::Rpc`
+    /// with `DeadlineExceeded`.
     pub async fn commit_status(&self, tx_id: &Digest, wait: Duration) -> Result<CommitStatus> {
         let mut request = tonic::Request::new(v1::CommitStatusRequest {
             tx_id: tx_id_to_wire(tx_id),

@@ -57,9 +57,19 @@ pub enum Error {
 }
 
 impl From<tonic::Status> for Error {
+    /// Keeps code, message and [`crate::v1::ErrorDetail`]. tonic reports an
+    /// elapsed call deadline as `CANCELLED` ("Timeout expired", on either
+    /// side); this is reported as `DEADLINE_EXCEEDED`, as other gRPC stacks do.
     fn from(status: tonic::Status) -> Self {
+        let code = if status.code() == tonic::Code::Cancelled
+            && status.message() == tonic::TimeoutExpired(()).to_string()
+        {
+            tonic::Code::DeadlineExceeded
+        } else {
+            status.code()
+        };
         Error::Rpc {
-            code: status.code(),
+            code,
             message: status.message().to_owned(),
             detail: crate::status::error_detail(&status).ok().flatten(),
         }
@@ -68,3 +78,27 @@ impl From<tonic::Status> for Error {
 
 /// Result alias for this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tonic::{Code, Status};
+
+    fn code_of(status: Status) -> Option<Code> {
+        match Error::from(status) {
+            Error::Rpc { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn elapsed_deadline_reads_as_deadline_exceeded_other_cancels_do_not() {
+        let expired = Status::cancelled(tonic::TimeoutExpired(()).to_string());
+        assert_eq!(code_of(expired), Some(Code::DeadlineExceeded));
+        assert_eq!(
+            code_of(Status::cancelled("client went away")),
+            Some(Code::Cancelled)
+        );
+        assert_eq!(code_of(Status::not_found("x")), Some(Code::NotFound));
+    }
+}

@@ -185,6 +185,29 @@ async fn errors_carry_status_codes_and_error_details() {
         other => panic!("expected NOT_FOUND with detail, got {other:?}"),
     }
 
+    // Not committed before the deadline: DEADLINE_EXCEEDED, well within BOUND.
+    let started = std::time::Instant::now();
+    let waited = timeout(
+        BOUND,
+        client.commit_status(
+            &cryptanet_types::Digest::ZERO,
+            std::time::Duration::from_millis(300),
+        ),
+    )
+    .await
+    .unwrap();
+    assert!(
+        matches!(
+            waited,
+            Err(Error::Rpc {
+                code: Code::DeadlineExceeded,
+                ..
+            })
+        ),
+        "{waited:?}"
+    );
+    assert!(started.elapsed() < BOUND / 2);
+
     // Malformed envelope bytes: INVALID_ARGUMENT, MALFORMED_BYTES.
     let status = timeout(
         BOUND,
