@@ -6,4 +6,5 @@
 mod discovery;
 mod gateway;
 mod limits;
+mod manual;
 mod server;

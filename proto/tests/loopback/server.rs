@@ -270,11 +270,14 @@ impl TestPeer {
         health_reporter
             .set_serving::<GatewayServer<TestGateway>>()
             .await;
-        let reflection = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(cryptanet_proto::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1()
-            .unwrap();
+        let reflection = || {
+            tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(cryptanet_proto::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        };
+        // v1 for current tools, v1alpha for older clients (e.g. grpcio-reflection).
+        let reflection_v1 = reflection().build_v1().unwrap();
+        let reflection_v1alpha = reflection().build_v1alpha().unwrap();
         let ledger = TestGateway::default();
         let deliver = DeliverServer::new(TestDeliver {
             blocks: ledger.blocks.clone(),
@@ -286,7 +289,8 @@ impl TestPeer {
         let task = tokio::spawn(
             tonic::transport::Server::builder()
                 .add_service(health)
-                .add_service(reflection)
+                .add_service(reflection_v1)
+                .add_service(reflection_v1alpha)
                 .add_service(gateway)
                 .add_service(deliver)
                 .serve_with_incoming_shutdown(incoming, async {
