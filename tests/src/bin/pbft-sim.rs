@@ -96,7 +96,8 @@ fn main() -> Result<()> {
         println!("  replay: {}", f.replay_command());
     }
     if !s.failures.is_empty() {
-        bail!("{} of {} seeds failed", s.failures.len(), s.seeds);
+        eprintln!("{} of {} seeds failed", s.failures.len(), s.seeds);
+        std::process::exit(1);
     }
     Ok(())
 }

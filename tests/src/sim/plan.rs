@@ -56,8 +56,8 @@ impl SimOptions {
     pub fn new(n: usize) -> SimOptions {
         SimOptions {
             n,
-            requests: if n > 4 { 16 } else { 24 },
-            fault_phase: 3_000,
+            requests: if n > 4 { 14 } else { 20 },
+            fault_phase: 2_500,
             liveness_bound: 30_000,
             faults: true,
             byzantine: None,
@@ -75,7 +75,7 @@ impl SimOptions {
         c.batch_timeout = 5;
         c.request_timeout = 300;
         c.view_change_timeout = 300;
-        c.status_interval = 250;
+        c.status_interval = 400;
         if let Some(hook) = self.config_hook {
             hook(&mut c);
         }

@@ -274,7 +274,9 @@ impl Replica {
             }
         }
         if progressed {
-            self.vc_attempts = 0;
+            if self.changing_to.is_none() {
+                self.vc_attempts = 0;
+            }
             self.reset_request_timer(true);
         }
     }

@@ -11,7 +11,10 @@
 //!   PREPARE and COMMIT.
 //!
 //! A replica in a view change re-broadcasts its VIEW-CHANGE with each STATUS,
-//! and one waiting for state repeats its request to the shell.
+//! and sends a peer stuck at a lower target its older VIEW-CHANGE for that
+//! target too (a replica that moved on after 2f + 1 VIEW-CHANGEs for view v
+//! must not leave the others short of that quorum). A replica waiting for
+//! state repeats its request to the shell.
 
 use super::Replica;
 use crate::io::Output;
@@ -58,13 +61,18 @@ impl Replica {
         }
         if let Some(target) = self.changing_to {
             if peer_target < target {
-                let own = self
-                    .view_changes
-                    .get(&target)
-                    .and_then(|by| by.get(&self.cfg.id))
-                    .map(|c| c.msg.clone());
-                if let Some(m) = own {
-                    self.send(to, m);
+                // Our VIEW-CHANGE for the peer's target (we may have sent it
+                // before moving on: it still counts towards that view's
+                // quorum) and for our own target.
+                for view in [peer_target, target] {
+                    let own = self
+                        .view_changes
+                        .get(&view)
+                        .and_then(|by| by.get(&self.cfg.id))
+                        .map(|c| c.msg.clone());
+                    if let Some(m) = own {
+                        self.send(to, m);
+                    }
                 }
             }
         }
