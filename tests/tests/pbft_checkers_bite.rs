@@ -3,7 +3,7 @@
 //! (compiled in only with `cryptanet-pbft/test-bugs`) and asserts that a
 //! seed fails, and which checker fired.
 
-#![allow(clippy::unwrap_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use cryptanet_pbft::{Bug, Config};
 use cryptanet_tests::sim::checker::Violation;

@@ -4,7 +4,7 @@
 //!
 //! Long mode: `pbft-sim --n 4 --seeds 100000` (and `--n 7`).
 
-#![allow(clippy::unwrap_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use cryptanet_tests::sim::{run_seeds, SimOptions};
 

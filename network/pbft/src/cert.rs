@@ -253,6 +253,7 @@ impl CheckpointCert {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
     use cryptanet_types::crypto::{sign, SigningKey};

@@ -87,7 +87,9 @@ impl Config {
             return err("checkpoint interval must be positive");
         }
         if self.watermark_window < 2 * self.checkpoint_interval
-            || self.watermark_window % self.checkpoint_interval != 0
+            || !self
+                .watermark_window
+                .is_multiple_of(self.checkpoint_interval)
         {
             return err("watermark window must be a multiple of K, at least 2K");
         }
@@ -141,6 +143,7 @@ impl Config {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

@@ -36,6 +36,7 @@ impl SignatureCheck for MemoCheck {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
     use cryptanet_types::crypto::{sign, SigningKey};

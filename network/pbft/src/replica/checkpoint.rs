@@ -31,7 +31,7 @@ impl Replica {
     }
 
     pub(super) fn on_checkpoint(&mut self, m: SignedMessage, c: Checkpoint) {
-        if c.seq == 0 || c.seq % self.cfg.checkpoint_interval != 0 {
+        if c.seq == 0 || !c.seq.is_multiple_of(self.cfg.checkpoint_interval) {
             return self.metrics.dropped(&Error::Inconsistent {
                 what: "checkpoint (not a multiple of K)",
             });

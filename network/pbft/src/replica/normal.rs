@@ -269,7 +269,7 @@ impl Replica {
                 state: self.state,
             }));
             progressed = true;
-            if seq % self.cfg.checkpoint_interval == 0 {
+            if seq.is_multiple_of(self.cfg.checkpoint_interval) {
                 self.send_checkpoint(seq);
             }
         }

@@ -66,6 +66,7 @@ impl Replica {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     #[test]
     fn all_kinds_have_distinct_indices() {
