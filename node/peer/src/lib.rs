@@ -1,1 +1,31 @@
-//! cryptanet-node (under construction).
+//! # cryptanet-node
+//!
+//! The CryptaNet peer process. One peer per organisation (or more) runs
+//! this; together the peers are the ordering service (PBFT) and each keeps
+//! its own copy of the ledger.
+//!
+//! The pure protocol lives elsewhere (`cryptanet-pbft`); this crate is the
+//! I/O shell around it:
+//!
+//! * [`config`]: the peer's TOML configuration;
+//! * [`network`]: the replica set derived from the org definitions;
+//! * [`store`]: durable PBFT state (persist-before-send);
+//! * [`validate`]: commit-time validation of each transaction;
+//! * [`engine`]: the event loop driving the PBFT core, timers, commits and
+//!   block sync;
+//! * [`timers`]: generation-tagged tokio timers.
+#![forbid(unsafe_code)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod config;
+pub mod engine;
+pub mod error;
+pub mod grpc;
+pub mod network;
+pub mod run;
+pub mod store;
+pub mod sync;
+pub mod timers;
+pub mod validate;
+
+pub use error::{Error, Result};

@@ -5,7 +5,9 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod load;
 pub mod orgs;
+pub mod peer;
 
 /// The `cryptanet` command line.
 #[derive(Debug, Parser)]
@@ -21,6 +23,10 @@ pub struct Cli {
 pub enum Command {
     /// Organisation identities: CAs, certificates, org definitions.
     Orgs(orgs::OrgsArgs),
+    /// Ask a running peer about itself.
+    Peer(peer::PeerArgs),
+    /// Submit signed load to a running network and measure commit latency.
+    Load(load::LoadArgs),
 }
 
 impl Cli {
@@ -30,6 +36,8 @@ impl Cli {
     pub fn run(self, out: &mut impl std::io::Write) -> anyhow::Result<()> {
         match self.command {
             Command::Orgs(args) => orgs::run(args, out),
+            Command::Peer(args) => peer::run(args, out),
+            Command::Load(args) => load::run(args, out),
         }
     }
 }

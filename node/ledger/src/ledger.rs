@@ -1,0 +1,457 @@
+//! The [`Ledger`]: open/recover, append, and queries.
+
+use crate::effects::{block_effects, TxEffect};
+use crate::error::{Error, Result};
+use crate::keys::{self, *};
+use cryptanet_types::{Block, Digest, ValidationCode, Version};
+use rocksdb::{
+    BlockBasedOptions, ColumnFamilyDescriptor, Direction, IteratorMode, Options, ReadOptions,
+    WriteBatch, WriteOptions, DB,
+};
+use std::collections::HashSet;
+use std::path::Path;
+
+/// Tuning knobs.
+#[derive(Clone, Debug)]
+pub struct LedgerOptions {
+    /// fsync the write-ahead log on every block append. With `false` a
+    /// process crash loses nothing (the WAL is in the OS page cache) but a
+    /// power loss may lose the last blocks, which a peer re-fetches from
+    /// others. Default `true`.
+    pub sync: bool,
+    /// RocksDB block cache size in bytes.
+    pub cache_bytes: usize,
+}
+
+impl Default for LedgerOptions {
+    fn default() -> Self {
+        LedgerOptions {
+            sync: true,
+            cache_bytes: 64 << 20,
+        }
+    }
+}
+
+/// A world-state entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateEntry {
+    /// Key (without namespace).
+    pub key: Vec<u8>,
+    /// Value.
+    pub value: Vec<u8>,
+    /// Version of the transaction that wrote it.
+    pub version: Version,
+}
+
+/// One historical write of a key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistoryEntry {
+    /// Version of the writing transaction.
+    pub version: Version,
+    /// Its transaction id.
+    pub tx_id: Digest,
+    /// The value written, None for a delete.
+    pub value: Option<Vec<u8>>,
+}
+
+/// Where a transaction is, and how it validated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TxLocation {
+    /// Block number.
+    pub block: u64,
+    /// Index within the block.
+    pub index: u32,
+    /// Validation code.
+    pub code: ValidationCode,
+}
+
+/// A peer's ledger on RocksDB.
+pub struct Ledger {
+    db: DB,
+    sync: bool,
+    height: u64,
+    last_hash: Digest,
+}
+
+impl std::fmt::Debug for Ledger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ledger")
+            .field("height", &self.height)
+            .field("last_hash", &self.last_hash)
+            .finish()
+    }
+}
+
+impl Ledger {
+    /// Opens (creating if needed) the ledger at `path` with default options.
+    pub fn open(path: impl AsRef<Path>) -> Result<Ledger> {
+        Self::open_with(path, LedgerOptions::default())
+    }
+
+    /// Opens (creating if needed) the ledger at `path`. Recovery is
+    /// RocksDB's WAL replay; the height and last hash are read back from
+    /// the `meta` record written in the same batch as the last block.
+    pub fn open_with(path: impl AsRef<Path>, opts: LedgerOptions) -> Result<Ledger> {
+        let mut db_opts = Options::default();
+        db_opts.create_if_missing(true);
+        db_opts.create_missing_column_families(true);
+        db_opts.set_max_background_jobs(2);
+        db_opts.set_bytes_per_sync(1 << 20);
+        let cache = rocksdb::Cache::new_lru_cache(opts.cache_bytes);
+        let cfs = CFS.iter().map(|name| {
+            let mut o = Options::default();
+            let mut t = BlockBasedOptions::default();
+            t.set_block_cache(&cache);
+            if matches!(*name, CF_STATE | CF_TXID) {
+                // Point lookups on every commit (MVCC, duplicate tx ids).
+                t.set_bloom_filter(10.0, false);
+            }
+            o.set_block_based_table_factory(&t);
+            o.set_write_buffer_size(64 << 20);
+            ColumnFamilyDescriptor::new(*name, o)
+        });
+        let db = DB::open_cf_descriptors(&db_opts, path, cfs)?;
+        let (height, last_hash) = match db.get_cf(cf(&db, CF_META)?, META_HEIGHT)? {
+            None => (0, Digest::ZERO),
+            Some(raw) if raw.len() == 40 => {
+                let h = u64::from_be_bytes(be8(&raw[..8])?);
+                let mut d = [0u8; 32];
+                d.copy_from_slice(&raw[8..]);
+                (h, Digest(d))
+            }
+            Some(_) => {
+                return Err(Error::Corrupt {
+                    what: "meta height",
+                })
+            }
+        };
+        tracing::info!(height, last_hash = %last_hash, "ledger opened");
+        Ok(Ledger {
+            db,
+            sync: opts.sync,
+            height,
+            last_hash,
+        })
+    }
+
+    /// Number of the last block (0 when empty).
+    pub fn height(&self) -> u64 {
+        self.height
+    }
+
+    /// Hash of the last block ([`Digest::ZERO`] when empty).
+    pub fn last_hash(&self) -> Digest {
+        self.last_hash
+    }
+
+    /// Appends a validated block: its metadata must hold the final
+    /// validation codes. Writes of valid transactions are applied with
+    /// version (block, index). Block, indexes, state, history and height go
+    /// to disk in one atomic write batch.
+    pub fn append(&mut self, block: &Block) -> Result<()> {
+        let effects = block_effects(block)?;
+        self.append_with_effects(block, &effects)
+    }
+
+    /// As [`Ledger::append`], with effects the caller already derived (the
+    /// committer has decoded every envelope during validation).
+    pub fn append_with_effects(&mut self, block: &Block, effects: &[TxEffect]) -> Result<()> {
+        let number = block.header.number;
+        if number != self.height + 1 {
+            return Err(Error::NotNextBlock {
+                height: self.height,
+                got: number,
+            });
+        }
+        if block.header.previous_hash != self.last_hash {
+            return Err(Error::PreviousHashMismatch {
+                number,
+                expected: self.last_hash,
+                got: block.header.previous_hash,
+            });
+        }
+        for e in effects {
+            for (ns, w) in &e.writes {
+                check_namespace(ns)?;
+                check_key(&w.key)?;
+            }
+        }
+        let hash = block.hash();
+        let mut batch = WriteBatch::default();
+        batch.put_cf(
+            cf(&self.db, CF_BLOCKS)?,
+            block_key(number),
+            block.to_bytes()?,
+        );
+        batch.put_cf(cf(&self.db, CF_BLOCK_HASH)?, hash.0, number.to_be_bytes());
+
+        let txid_cf = cf(&self.db, CF_TXID)?;
+        let state_cf = cf(&self.db, CF_STATE)?;
+        let history_cf = cf(&self.db, CF_HISTORY)?;
+        let mut seen: HashSet<Digest> = HashSet::with_capacity(effects.len());
+        for e in effects {
+            let Some(id) = e.tx_id else { continue };
+            // The first occurrence of a tx id owns the index entry; a replay
+            // (already rejected by validation) must not overwrite it.
+            if seen.insert(id) && self.db.get_pinned_cf(txid_cf, id.0)?.is_none() {
+                let mut loc = Vec::with_capacity(13);
+                loc.extend_from_slice(&number.to_be_bytes());
+                loc.extend_from_slice(&e.index.to_be_bytes());
+                loc.push(e.code as u8);
+                batch.put_cf(txid_cf, id.0, loc);
+            }
+            if !e.code.is_valid() {
+                continue;
+            }
+            let version = Version::new(number, e.index);
+            for (ns, w) in &e.writes {
+                let sk = state_key(ns, &w.key);
+                let mut hist = Vec::with_capacity(33 + w.value.as_ref().map_or(0, Vec::len));
+                hist.extend_from_slice(&id.0);
+                match &w.value {
+                    Some(v) => {
+                        batch.put_cf(state_cf, &sk, state_value(version, v));
+                        hist.push(1);
+                        hist.extend_from_slice(v);
+                    }
+                    None => {
+                        batch.delete_cf(state_cf, &sk);
+                        hist.push(0);
+                    }
+                }
+                batch.put_cf(history_cf, history_key(ns, &w.key, version), hist);
+            }
+        }
+        let mut meta = Vec::with_capacity(40);
+        meta.extend_from_slice(&number.to_be_bytes());
+        meta.extend_from_slice(&hash.0);
+        batch.put_cf(cf(&self.db, CF_META)?, META_HEIGHT, meta);
+
+        let mut wo = WriteOptions::default();
+        wo.set_sync(self.sync);
+        self.db.write_opt(batch, &wo)?;
+        self.height = number;
+        self.last_hash = hash;
+        tracing::debug!(number, txs = effects.len(), "block appended");
+        Ok(())
+    }
+
+    /// Block by number.
+    pub fn block(&self, number: u64) -> Result<Option<Block>> {
+        match self
+            .db
+            .get_pinned_cf(cf(&self.db, CF_BLOCKS)?, block_key(number))?
+        {
+            Some(raw) => Ok(Some(Block::from_bytes(&raw)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Raw stored bytes of a block (what block sync sends).
+    pub fn block_bytes(&self, number: u64) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .db
+            .get_cf(cf(&self.db, CF_BLOCKS)?, block_key(number))?)
+    }
+
+    /// Block by header hash.
+    pub fn block_by_hash(&self, hash: &Digest) -> Result<Option<Block>> {
+        match self
+            .db
+            .get_pinned_cf(cf(&self.db, CF_BLOCK_HASH)?, hash.0)?
+        {
+            Some(raw) => self.block(u64::from_be_bytes(be8(&raw)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Location and validation code of a transaction.
+    pub fn tx(&self, tx_id: &Digest) -> Result<Option<TxLocation>> {
+        let Some(raw) = self.db.get_pinned_cf(cf(&self.db, CF_TXID)?, tx_id.0)? else {
+            return Ok(None);
+        };
+        if raw.len() != 13 {
+            return Err(Error::Corrupt {
+                what: "txid record",
+            });
+        }
+        let code = code_from_u8(raw[12]).ok_or(Error::Corrupt {
+            what: "validation code",
+        })?;
+        Ok(Some(TxLocation {
+            block: u64::from_be_bytes(be8(&raw[..8])?),
+            index: u32::from_be_bytes(be4(&raw[8..12])?),
+            code,
+        }))
+    }
+
+    /// True when a transaction with this id is already in the ledger.
+    pub fn contains_tx(&self, tx_id: &Digest) -> Result<bool> {
+        Ok(self
+            .db
+            .get_pinned_cf(cf(&self.db, CF_TXID)?, tx_id.0)?
+            .is_some())
+    }
+
+    /// Current value and version of a key.
+    pub fn get_state(&self, ns: &str, key: &[u8]) -> Result<Option<(Vec<u8>, Version)>> {
+        check_namespace(ns)?;
+        match self
+            .db
+            .get_pinned_cf(cf(&self.db, CF_STATE)?, state_key(ns, key))?
+        {
+            Some(raw) => {
+                let (v, value) = parse_state_value(&raw)?;
+                Ok(Some((value, v)))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Keys of `ns` in `[start, end)` in lexical order (empty `end`:
+    /// unbounded), at most `limit` entries.
+    pub fn range(
+        &self,
+        ns: &str,
+        start: &[u8],
+        end: &[u8],
+        limit: usize,
+    ) -> Result<Vec<StateEntry>> {
+        check_namespace(ns)?;
+        let lo = state_key(ns, start);
+        let hi = if end.is_empty() {
+            // Past every key of the namespace: ns ‖ 0x01.
+            let mut h = ns.as_bytes().to_vec();
+            h.push(1);
+            h
+        } else {
+            state_key(ns, end)
+        };
+        let prefix_len = ns.len() + 1;
+        let mut ro = ReadOptions::default();
+        ro.set_iterate_upper_bound(hi);
+        let it = self.db.iterator_cf_opt(
+            cf(&self.db, CF_STATE)?,
+            ro,
+            IteratorMode::From(&lo, Direction::Forward),
+        );
+        let mut out = Vec::new();
+        for item in it {
+            if out.len() >= limit {
+                break;
+            }
+            let (k, raw) = item?;
+            let (version, value) = parse_state_value(&raw)?;
+            out.push(StateEntry {
+                key: k[prefix_len..].to_vec(),
+                value,
+                version,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Every committed write of a key, newest first, at most `limit`.
+    pub fn history(&self, ns: &str, key: &[u8], limit: usize) -> Result<Vec<HistoryEntry>> {
+        check_namespace(ns)?;
+        let prefix = history_prefix(ns, key);
+        let mut ro = ReadOptions::default();
+        let mut upper = prefix.clone();
+        upper.extend_from_slice(&[0xFF; 13]);
+        ro.set_iterate_upper_bound(upper);
+        let it = self.db.iterator_cf_opt(
+            cf(&self.db, CF_HISTORY)?,
+            ro,
+            IteratorMode::From(&prefix, Direction::Forward),
+        );
+        let mut out = Vec::new();
+        for item in it {
+            if out.len() >= limit {
+                break;
+            }
+            let (k, v) = item?;
+            if k.len() != prefix.len() + 12 || !k.starts_with(&prefix) {
+                continue;
+            }
+            if v.len() < 33 {
+                return Err(Error::Corrupt {
+                    what: "history value",
+                });
+            }
+            let mut id = [0u8; 32];
+            id.copy_from_slice(&v[..32]);
+            let value = match v[32] {
+                1 => Some(v[33..].to_vec()),
+                0 => None,
+                _ => {
+                    return Err(Error::Corrupt {
+                        what: "history flag",
+                    })
+                }
+            };
+            out.push(HistoryEntry {
+                version: keys::history_version(&k)?,
+                tx_id: Digest(id),
+                value,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Every (namespace, key, value, version) in the world state, in key
+    /// order. For audits and tests; walks the whole column family.
+    pub fn dump_state(&self) -> Result<Vec<(String, StateEntry)>> {
+        let mut out = Vec::new();
+        for item in self
+            .db
+            .iterator_cf(cf(&self.db, CF_STATE)?, IteratorMode::Start)
+        {
+            let (k, raw) = item?;
+            let sep = k
+                .iter()
+                .position(|b| *b == 0)
+                .ok_or(Error::Corrupt { what: "state key" })?;
+            let ns = std::str::from_utf8(&k[..sep])
+                .map_err(|_| Error::Corrupt {
+                    what: "state namespace",
+                })?
+                .to_owned();
+            let (version, value) = parse_state_value(&raw)?;
+            out.push((
+                ns,
+                StateEntry {
+                    key: k[sep + 1..].to_vec(),
+                    value,
+                    version,
+                },
+            ));
+        }
+        Ok(out)
+    }
+}
+
+fn cf<'a>(db: &'a DB, name: &'static str) -> Result<&'a rocksdb::ColumnFamily> {
+    db.cf_handle(name).ok_or(Error::Corrupt {
+        what: "missing column family",
+    })
+}
+
+fn code_from_u8(b: u8) -> Option<ValidationCode> {
+    use ValidationCode::*;
+    [
+        Valid,
+        BadPayload,
+        BadCreatorSignature,
+        CreatorNotMember,
+        BadEndorsement,
+        EndorsementPolicyFailure,
+        DuplicateTxId,
+        MvccReadConflict,
+        PhantomReadConflict,
+        UnknownChaincode,
+        BadTxId,
+        NotValidated,
+    ]
+    .into_iter()
+    .find(|c| *c as u8 == b)
+}

@@ -1,0 +1,278 @@
+#![allow(clippy::unwrap_used)]
+
+use crate::testkit::{self, Shape};
+use crate::{Error, Ledger, LedgerOptions};
+use cryptanet_types::{
+    codec, tx::transient_hash, Block, Digest, Envelope, KvWrite, NsRwSet, Proposal,
+    ProposalResponsePayload, Response, Signature, TxPayload, TxRwSet, ValidationCode, Version,
+};
+
+fn open(dir: &tempfile::TempDir) -> Ledger {
+    Ledger::open_with(
+        dir.path(),
+        LedgerOptions {
+            sync: false,
+            ..Default::default()
+        },
+    )
+    .unwrap()
+}
+
+/// An envelope with the given nonce writing `writes` into namespace "cc".
+fn envelope(nonce: &[u8], writes: Vec<(&str, Option<&str>)>) -> Vec<u8> {
+    let proposal = Proposal {
+        chaincode: "cc".into(),
+        function: "f".into(),
+        args: vec![],
+        creator: b"client".to_vec(),
+        nonce: nonce.to_vec(),
+        timestamp_ms: 0,
+        transient_hash: transient_hash(&vec![]).unwrap(),
+    };
+    let proposal_bytes = codec::encode(&proposal).unwrap();
+    let ns = NsRwSet {
+        namespace: "cc".into(),
+        writes: writes
+            .into_iter()
+            .map(|(k, v)| KvWrite {
+                key: k.as_bytes().to_vec(),
+                value: v.map(|v| v.as_bytes().to_vec()),
+            })
+            .collect(),
+        ..Default::default()
+    };
+    let prp = ProposalResponsePayload {
+        proposal_hash: Digest::of(&proposal_bytes),
+        chaincode: "cc".into(),
+        chaincode_sequence: 1,
+        rwset: TxRwSet { ns: vec![ns] },
+        response: Response::default(),
+        event: None,
+    };
+    let payload = TxPayload {
+        proposal_bytes,
+        proposal_signature: Signature([0; 64]),
+        response_bytes: codec::encode(&prp).unwrap(),
+        endorsements: vec![],
+    };
+    Envelope {
+        payload: codec::encode(&payload).unwrap(),
+        signature: Signature([0; 64]),
+    }
+    .to_bytes()
+    .unwrap()
+}
+
+fn block(l: &Ledger, envs: Vec<Vec<u8>>, codes: Vec<ValidationCode>) -> Block {
+    let mut b = Block::new(l.height() + 1, l.last_hash(), envs);
+    b.metadata.validation_codes = codes;
+    b
+}
+
+#[test]
+fn appends_chain_and_finds_blocks_by_number_and_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut l = open(&dir);
+    assert_eq!((l.height(), l.last_hash()), (0, Digest::ZERO));
+    let b1 = block(
+        &l,
+        vec![envelope(b"n1", vec![("a", Some("1"))])],
+        vec![ValidationCode::Valid],
+    );
+    l.append(&b1).unwrap();
+    let b2 = block(
+        &l,
+        vec![envelope(b"n2", vec![("b", Some("2"))])],
+        vec![ValidationCode::Valid],
+    );
+    l.append(&b2).unwrap();
+    assert_eq!(l.height(), 2);
+    assert_eq!(l.block(1).unwrap().unwrap(), b1);
+    assert_eq!(l.block_by_hash(&b2.hash()).unwrap().unwrap(), b2);
+    assert_eq!(l.block(3).unwrap(), None);
+    drop(l);
+    let l = open(&dir);
+    assert_eq!((l.height(), l.last_hash()), (2, b2.hash()));
+}
+
+#[test]
+fn rejects_wrong_number_and_wrong_previous_hash_without_touching_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut l = open(&dir);
+    let b1 = block(
+        &l,
+        vec![envelope(b"n1", vec![("a", Some("1"))])],
+        vec![ValidationCode::Valid],
+    );
+    l.append(&b1).unwrap();
+    // Same block again: not the next number.
+    assert!(matches!(
+        l.append(&b1),
+        Err(Error::NotNextBlock { height: 1, got: 1 })
+    ));
+    // Right number, wrong link.
+    let mut bad = Block::new(
+        2,
+        Digest::of(b"elsewhere"),
+        vec![envelope(b"n2", vec![("a", Some("X"))])],
+    );
+    bad.metadata.validation_codes = vec![ValidationCode::Valid];
+    assert!(matches!(
+        l.append(&bad),
+        Err(Error::PreviousHashMismatch { number: 2, .. })
+    ));
+    // Tampered data: integrity check fails.
+    let mut tampered = block(
+        &l,
+        vec![envelope(b"n3", vec![("a", Some("Y"))])],
+        vec![ValidationCode::Valid],
+    );
+    tampered.data[0][5] ^= 1;
+    assert!(matches!(l.append(&tampered), Err(Error::Types(_))));
+    assert_eq!(l.height(), 1);
+    assert_eq!(
+        l.get_state("cc", b"a").unwrap(),
+        Some((b"1".to_vec(), Version::new(1, 0)))
+    );
+}
+
+#[test]
+fn versions_deletes_history_and_invalid_transactions() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut l = open(&dir);
+    let b1 = block(
+        &l,
+        vec![
+            envelope(b"t1", vec![("k", Some("v1"))]),
+            envelope(b"t2", vec![("x", Some("x1"))]),
+        ],
+        vec![ValidationCode::Valid, ValidationCode::Valid],
+    );
+    l.append(&b1).unwrap();
+    let b2 = block(
+        &l,
+        vec![
+            envelope(b"t3", vec![("k", Some("v2"))]),
+            envelope(b"t4", vec![("x", None)]),
+            envelope(b"t5", vec![("k", Some("never"))]),
+        ],
+        vec![
+            ValidationCode::Valid,
+            ValidationCode::Valid,
+            ValidationCode::MvccReadConflict,
+        ],
+    );
+    l.append(&b2).unwrap();
+    assert_eq!(
+        l.get_state("cc", b"k").unwrap(),
+        Some((b"v2".to_vec(), Version::new(2, 0)))
+    );
+    assert_eq!(l.get_state("cc", b"x").unwrap(), None);
+    let h = l.history("cc", b"k", 10).unwrap();
+    assert_eq!(
+        h.iter().map(|e| e.version).collect::<Vec<_>>(),
+        vec![Version::new(2, 0), Version::new(1, 0)]
+    );
+    assert_eq!(h[0].value.as_deref(), Some(&b"v2"[..]));
+    let hx = l.history("cc", b"x", 10).unwrap();
+    assert_eq!(hx.len(), 2);
+    assert_eq!(hx[0].value, None);
+    // The invalid transaction is indexed with its code, but wrote nothing.
+    let t5 = cryptanet_types::tx::tx_id(b"t5", b"client");
+    let loc = l.tx(&t5).unwrap().unwrap();
+    assert_eq!(
+        (loc.block, loc.index, loc.code),
+        (2, 2, ValidationCode::MvccReadConflict)
+    );
+    assert!(l
+        .contains_tx(&cryptanet_types::tx::tx_id(b"t1", b"client"))
+        .unwrap());
+    assert!(!l.contains_tx(&Digest::of(b"nope")).unwrap());
+}
+
+#[test]
+fn replayed_tx_id_keeps_the_original_index_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut l = open(&dir);
+    let e = envelope(b"same", vec![("k", Some("1"))]);
+    let b1 = block(&l, vec![e.clone()], vec![ValidationCode::Valid]);
+    l.append(&b1).unwrap();
+    let b2 = block(&l, vec![e], vec![ValidationCode::DuplicateTxId]);
+    l.append(&b2).unwrap();
+    let loc = l
+        .tx(&cryptanet_types::tx::tx_id(b"same", b"client"))
+        .unwrap()
+        .unwrap();
+    assert_eq!((loc.block, loc.code), (1, ValidationCode::Valid));
+}
+
+#[test]
+fn range_scan_is_start_inclusive_end_exclusive_and_namespace_scoped() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut l = open(&dir);
+    let b = block(
+        &l,
+        vec![envelope(
+            b"r",
+            vec![
+                ("a", Some("1")),
+                ("b", Some("2")),
+                ("c", Some("3")),
+                ("d", Some("4")),
+            ],
+        )],
+        vec![ValidationCode::Valid],
+    );
+    l.append(&b).unwrap();
+    let keys = |v: Vec<crate::StateEntry>| v.into_iter().map(|e| e.key).collect::<Vec<_>>();
+    assert_eq!(
+        keys(l.range("cc", b"b", b"d", 100).unwrap()),
+        vec![b"b".to_vec(), b"c".to_vec()]
+    );
+    assert_eq!(keys(l.range("cc", b"b", b"", 100).unwrap()).len(), 3);
+    assert_eq!(keys(l.range("cc", b"a", b"", 2).unwrap()).len(), 2);
+    assert!(l.range("other", b"a", b"", 100).unwrap().is_empty());
+    // "c" must not see keys of namespace "cc".
+    assert!(l.range("c", b"", b"", 100).unwrap().is_empty());
+}
+
+#[test]
+fn state_matches_in_memory_replay_over_many_blocks() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut l = open(&dir);
+    let shape = Shape {
+        txs: 20,
+        writes_per_tx: 3,
+        key_space: 200,
+        value_len: 16,
+        delete_every: 7,
+        invalid_every: 5,
+    };
+    let mut blocks = Vec::new();
+    for n in 1..=60 {
+        let b = testkit::block(42, n, l.last_hash(), shape).unwrap();
+        l.append(&b).unwrap();
+        blocks.push(b);
+    }
+    let expected = testkit::replay(&blocks).unwrap();
+    let actual: Vec<_> = l
+        .dump_state()
+        .unwrap()
+        .into_iter()
+        .map(|(ns, e)| ((ns, e.key), (e.value, e.version)))
+        .collect();
+    assert_eq!(actual, expected.into_iter().collect::<Vec<_>>());
+}
+
+#[test]
+fn rejects_bad_keys_in_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut l = open(&dir);
+    let b = block(
+        &l,
+        vec![envelope(b"z", vec![("\0bad", Some("1"))])],
+        vec![ValidationCode::Valid],
+    );
+    assert!(matches!(l.append(&b), Err(Error::BadKey)));
+    assert_eq!(l.height(), 0);
+}

@@ -1,0 +1,455 @@
+//! The engine: one task that owns the PBFT replica and the ledger's write
+//! side, and turns inputs (network messages, client submissions, timer
+//! fires, synced blocks) into outputs (persist, send, commit, timers, sync).
+//!
+//! Ordering rules the engine keeps:
+//! * **persist before send**: consecutive `Persist` outputs are written as
+//!   one fsynced batch before any later output of the same step is
+//!   performed;
+//! * **commit in order**: a decided batch becomes block `seq` only when the
+//!   ledger is at `seq - 1`; a repeated delivery after a crash is skipped;
+//! * outgoing messages go through an unbounded queue to a sender task, so
+//!   the engine never blocks on a slow peer (PBFT's watermarks bound how
+//!   much can be outstanding).
+
+use crate::error::{Error, Result};
+use crate::network::Network;
+use crate::store::ConsensusStore;
+use crate::sync;
+use crate::timers::{Fired, Timers};
+use crate::validate::{prepare_block, EndorsementPolicy};
+use cryptanet_ledger::Ledger;
+use cryptanet_p2p::{Event, Incoming, PeerIndex, Transport};
+use cryptanet_pbft::{
+    chain_state, request_digest, CheckpointCert, CommittedBatch, Input, Output, PersistOp, Replica,
+    SignedMessage, GENESIS_STATE,
+};
+use cryptanet_types::{Block, Digest};
+use std::sync::{Arc, RwLock};
+use tokio::sync::{broadcast, mpsc, watch};
+
+/// What the engine announces after each committed block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Committed {
+    /// Block number.
+    pub number: u64,
+    /// Block hash.
+    pub hash: Digest,
+    /// Transactions in the block.
+    pub txs: usize,
+}
+
+/// Read-only status published by the engine.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Status {
+    /// Ledger height.
+    pub height: u64,
+    /// Current view.
+    pub view: u64,
+    /// Primary of the current view.
+    pub primary: u32,
+    /// A view change is in progress.
+    pub changing_view: bool,
+    /// Last stable checkpoint.
+    pub stable_checkpoint: u64,
+}
+
+/// Handles the rest of the peer uses to talk to the engine.
+#[derive(Clone, Debug)]
+pub struct EngineHandle {
+    /// Submit a client request (an encoded envelope) for ordering.
+    pub submit: mpsc::Sender<Vec<u8>>,
+    /// The ledger (shared for reads; only the engine appends).
+    pub ledger: Arc<RwLock<Ledger>>,
+    /// Committed-block notifications.
+    pub commits: broadcast::Sender<Committed>,
+    /// Engine status.
+    pub status: watch::Receiver<Status>,
+}
+
+enum Outgoing {
+    To(PeerIndex, Vec<u8>),
+    All(Vec<u8>),
+}
+
+/// The engine state.
+pub struct Engine {
+    replica: Replica,
+    ledger: Arc<RwLock<Ledger>>,
+    store: ConsensusStore,
+    network: Arc<Network>,
+    transport: Arc<dyn Transport>,
+    policy: Arc<dyn EndorsementPolicy>,
+    timers: Timers,
+    /// Chained PBFT state digest after each block: `chain[h]` is the state
+    /// at height h (`chain[0]` is genesis).
+    chain: Vec<Digest>,
+    outgoing: mpsc::UnboundedSender<Outgoing>,
+    commits: broadcast::Sender<Committed>,
+    status: watch::Sender<Status>,
+    sync_tx: mpsc::Sender<(CheckpointCert, Vec<Block>)>,
+    syncing: bool,
+    max_sync_bytes: usize,
+}
+
+/// Channels the engine's loop reads.
+pub struct EngineInputs {
+    incoming: Incoming,
+    submissions: mpsc::Receiver<Vec<u8>>,
+    fired: mpsc::UnboundedReceiver<Fired>,
+    synced: mpsc::Receiver<(CheckpointCert, Vec<Block>)>,
+}
+
+impl Engine {
+    /// Builds the engine. `replica` must have been created from `store`'s
+    /// persisted state.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        replica: Replica,
+        ledger: Ledger,
+        store: ConsensusStore,
+        network: Arc<Network>,
+        transport: Arc<dyn Transport>,
+        incoming: Incoming,
+        policy: Arc<dyn EndorsementPolicy>,
+        max_sync_bytes: usize,
+    ) -> Result<(Engine, EngineInputs, EngineHandle)> {
+        let chain = chain_from_ledger(&ledger)?;
+        let ledger = Arc::new(RwLock::new(ledger));
+        let (timers, fired) = Timers::new();
+        let (submit, submissions) = mpsc::channel(65_536);
+        let (commits, _) = broadcast::channel(4096);
+        let (status_tx, status_rx) = watch::channel(Status::default());
+        let (sync_tx, synced) = mpsc::channel(4);
+        let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Outgoing>();
+        let t = transport.clone();
+        tokio::spawn(async move {
+            while let Some(o) = out_rx.recv().await {
+                let r = match o {
+                    Outgoing::To(to, bytes) => t.send(to, bytes).await,
+                    Outgoing::All(bytes) => t.broadcast(bytes).await,
+                };
+                if let Err(e) = r {
+                    tracing::debug!(error = %e, "send failed");
+                }
+            }
+        });
+        let engine = Engine {
+            replica,
+            ledger: ledger.clone(),
+            store,
+            network,
+            transport,
+            policy,
+            timers,
+            chain,
+            outgoing: out_tx,
+            commits: commits.clone(),
+            status: status_tx,
+            sync_tx,
+            syncing: false,
+            max_sync_bytes,
+        };
+        let inputs = EngineInputs {
+            incoming,
+            submissions,
+            fired,
+            synced,
+        };
+        let handle = EngineHandle {
+            submit,
+            ledger,
+            commits,
+            status: status_rx,
+        };
+        Ok((engine, inputs, handle))
+    }
+
+    /// Runs until `shutdown` resolves or the network closes.
+    pub async fn run(
+        mut self,
+        mut inputs: EngineInputs,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> Result<()> {
+        let outs = self.replica.start();
+        self.perform(outs)?;
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                biased;
+                _ = &mut shutdown => {
+                    tracing::info!("engine stopping");
+                    return Ok(());
+                }
+                Some((cert, blocks)) = inputs.synced.recv() => self.on_synced(cert, blocks)?,
+                Some((kind, generation)) = inputs.fired.recv() => {
+                    let outs = self.replica.step(Input::TimeoutElapsed { kind, generation });
+                    self.perform(outs)?;
+                }
+                event = inputs.incoming.recv() => match event {
+                    Some(e) => self.on_event(e)?,
+                    None => return Err(Error::ShuttingDown),
+                },
+                Some(req) = inputs.submissions.recv() => {
+                    let outs = self.replica.step(Input::ClientRequest(req));
+                    self.perform(outs)?;
+                    // Drain what else is queued so one wake-up takes a batch.
+                    for _ in 0..1024 {
+                        let Ok(req) = inputs.submissions.try_recv() else { break };
+                        let outs = self.replica.step(Input::ClientRequest(req));
+                        self.perform(outs)?;
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_event(&mut self, event: Event) -> Result<()> {
+        match event {
+            Event::Consensus { from, bytes } => match SignedMessage::decode(&bytes) {
+                Ok(m) => {
+                    let outs = self.replica.step(Input::Message(m));
+                    self.perform(outs)?;
+                }
+                Err(e) => {
+                    tracing::warn!(from = %from, error = %e, "undecodable consensus message dropped")
+                }
+            },
+            Event::Envelope { bytes, .. } => {
+                let outs = self.replica.step(Input::ClientRequest(bytes));
+                self.perform(outs)?;
+            }
+            Event::SyncRequest {
+                from,
+                request,
+                reply,
+            } => {
+                let ledger = self.ledger.clone();
+                let reply_bytes = sync::serve(
+                    |n| Ok(read(&ledger).block_bytes(n)?),
+                    request,
+                    self.max_sync_bytes,
+                );
+                match reply_bytes {
+                    Ok(b) => {
+                        if let Err(e) = reply.send(b) {
+                            tracing::debug!(to = %from, error = %e, "sync reply not sent");
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "cannot serve block sync"),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Performs outputs in order, persisting before anything that follows.
+    fn perform(&mut self, outs: Vec<Output>) -> Result<()> {
+        let mut persist: Vec<PersistOp> = Vec::new();
+        for out in outs {
+            if let Output::Persist(op) = out {
+                persist.push(op);
+                continue;
+            }
+            if !persist.is_empty() {
+                self.store.persist(&persist)?;
+                persist.clear();
+            }
+            match out {
+                Output::Persist(_) => {}
+                Output::Send { to, message } => {
+                    let _ = self
+                        .outgoing
+                        .send(Outgoing::To(PeerIndex(to), message.encode()?));
+                }
+                Output::Broadcast(message) => {
+                    let _ = self.outgoing.send(Outgoing::All(message.encode()?));
+                }
+                Output::Commit(batch) => self.commit(batch)?,
+                Output::ScheduleTimeout {
+                    kind,
+                    generation,
+                    after,
+                } => self.timers.schedule(kind, generation, after),
+                Output::NeedState(cert) => self.need_state(cert)?,
+            }
+        }
+        self.store.persist(&persist)?;
+        self.publish_status();
+        Ok(())
+    }
+
+    fn commit(&mut self, decided: CommittedBatch) -> Result<()> {
+        let height = read(&self.ledger).height();
+        if decided.seq <= height {
+            return Ok(()); // re-delivery after a restart
+        }
+        if decided.seq != height + 1 {
+            tracing::warn!(
+                seq = decided.seq,
+                height,
+                "decided batch beyond the ledger; waiting for state transfer"
+            );
+            return Ok(());
+        }
+        let last_hash = read(&self.ledger).last_hash();
+        let mut block = Block::new(decided.seq, last_hash, decided.batch);
+        if block.header.data_hash != decided.certificate.digest {
+            return Err(Error::Pbft(cryptanet_pbft::Error::Inconsistent {
+                what: "certificate digest vs batch",
+            }));
+        }
+        block.metadata.commit_certificate = decided.certificate.encode()?;
+        self.apply_block(block)
+    }
+
+    /// Validates and appends `block` (the next block), extending the chain
+    /// state and notifying subscribers.
+    fn apply_block(&mut self, mut block: Block) -> Result<()> {
+        let mut ledger = write(&self.ledger);
+        let effects = prepare_block(
+            &mut block,
+            &ledger,
+            &self.network.verifier,
+            self.policy.as_ref(),
+        )?;
+        ledger.append_with_effects(&block, &effects)?;
+        drop(ledger);
+        let number = block.header.number;
+        let prev = self.chain.last().copied().unwrap_or(GENESIS_STATE);
+        self.chain
+            .push(chain_state(&prev, number, &block.header.data_hash));
+        let valid = block
+            .metadata
+            .validation_codes
+            .iter()
+            .filter(|c| c.is_valid())
+            .count();
+        tracing::debug!(number, txs = block.data.len(), valid, "block committed");
+        let _ = self.commits.send(Committed {
+            number,
+            hash: block.hash(),
+            txs: block.data.len(),
+        });
+        Ok(())
+    }
+
+    fn need_state(&mut self, cert: CheckpointCert) -> Result<()> {
+        let height = read(&self.ledger).height();
+        if height >= cert.seq {
+            // Already have the blocks (e.g. restarted with a full ledger).
+            return self.state_transferred(cert);
+        }
+        if self.syncing {
+            return Ok(());
+        }
+        self.syncing = true;
+        let (last_hash, transport, tx) = (
+            read(&self.ledger).last_hash(),
+            self.transport.clone(),
+            self.sync_tx.clone(),
+        );
+        let (me, n, keys, f) = (
+            self.network.me,
+            self.network.replicas.len(),
+            self.network.public_keys(),
+            self.network.f,
+        );
+        tracing::info!(
+            from = height + 1,
+            to = cert.seq,
+            "state transfer: fetching blocks"
+        );
+        tokio::spawn(async move {
+            let blocks = sync::fetch(transport, me, n, keys, f, height, last_hash, cert.seq).await;
+            let _ = tx.send((cert, blocks)).await;
+        });
+        Ok(())
+    }
+
+    fn on_synced(&mut self, cert: CheckpointCert, blocks: Vec<Block>) -> Result<()> {
+        self.syncing = false;
+        for block in blocks {
+            let height = read(&self.ledger).height();
+            if block.header.number != height + 1 {
+                continue;
+            }
+            // Verified against its certificate in sync::fetch; validation
+            // codes are recomputed here against our own ledger.
+            self.apply_block(block)?;
+        }
+        if read(&self.ledger).height() >= cert.seq {
+            self.state_transferred(cert)
+        } else {
+            tracing::warn!(
+                target = cert.seq,
+                "state transfer incomplete; will retry on the next request"
+            );
+            Ok(())
+        }
+    }
+
+    fn state_transferred(&mut self, cert: CheckpointCert) -> Result<()> {
+        let seq = cert.seq;
+        let Some(state) = self.chain.get(seq as usize).copied() else {
+            return Ok(());
+        };
+        let from = self.replica.last_executed() + 1;
+        let mut requests = Vec::new();
+        {
+            let ledger = read(&self.ledger);
+            for n in from..=seq {
+                if let Some(b) = ledger.block(n)? {
+                    requests.extend(b.data.iter().map(|p| request_digest(p)));
+                }
+            }
+        }
+        tracing::info!(seq, "state transfer complete");
+        let outs = self.replica.step(Input::StateTransferred {
+            seq,
+            state,
+            requests,
+        });
+        self.perform(outs)
+    }
+
+    fn publish_status(&self) {
+        let n = self.network.replicas.len() as u64;
+        let view = self.replica.view();
+        let s = Status {
+            height: read(&self.ledger).height(),
+            view,
+            primary: (view % n) as u32,
+            changing_view: self.replica.changing_to().is_some(),
+            stable_checkpoint: self.replica.stable_checkpoint(),
+        };
+        self.status.send_if_modified(|old| {
+            let changed = *old != s;
+            *old = s.clone();
+            changed
+        });
+    }
+}
+
+/// Recomputes the chained state digest for every stored block.
+fn chain_from_ledger(ledger: &Ledger) -> Result<Vec<Digest>> {
+    let mut chain = vec![GENESIS_STATE];
+    for n in 1..=ledger.height() {
+        let b = ledger
+            .block(n)?
+            .ok_or(Error::Ledger(cryptanet_ledger::Error::Corrupt {
+                what: "missing block",
+            }))?;
+        let prev = chain[chain.len() - 1];
+        chain.push(chain_state(&prev, n, &b.header.data_hash));
+    }
+    Ok(chain)
+}
+
+fn read(l: &RwLock<Ledger>) -> std::sync::RwLockReadGuard<'_, Ledger> {
+    l.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn write(l: &RwLock<Ledger>) -> std::sync::RwLockWriteGuard<'_, Ledger> {
+    l.write().unwrap_or_else(|e| e.into_inner())
+}

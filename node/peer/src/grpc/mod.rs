@@ -1,0 +1,82 @@
+//! The peer's gRPC server: `Gateway`, `Deliver` and `Admin` from
+//! `cryptanet-proto`, plus the standard `grpc.health.v1` service and server
+//! reflection. Request and response sizes are bounded by
+//! [`cryptanet_proto::Limits`].
+
+mod admin;
+mod deliver;
+mod gateway;
+
+use crate::engine::EngineHandle;
+use crate::error::{Error, Result};
+use crate::network::Network;
+use cryptanet_p2p::Metrics;
+use cryptanet_proto::v1::{
+    admin_server::AdminServer, deliver_server::DeliverServer, gateway_server::GatewayServer,
+};
+use cryptanet_proto::{Limits, WithLimits};
+use std::sync::Arc;
+use tokio::task::JoinHandle;
+
+/// Shared state of the services.
+#[derive(Clone)]
+pub(crate) struct Services {
+    pub(crate) engine: EngineHandle,
+    pub(crate) network: Arc<Network>,
+    pub(crate) metrics: Arc<Metrics>,
+}
+
+/// Binds `addr` and serves until the returned task is aborted.
+pub async fn serve(
+    addr: &str,
+    engine: EngineHandle,
+    network: Arc<Network>,
+    metrics: Arc<Metrics>,
+) -> Result<JoinHandle<()>> {
+    let addr: std::net::SocketAddr = addr
+        .parse()
+        .map_err(|_| Error::BadAddress(addr.to_owned()))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| Error::Config {
+            path: addr.to_string().into(),
+            reason: format!("cannot bind gRPC address: {e}"),
+        })?;
+    let services = Services {
+        engine,
+        network,
+        metrics,
+    };
+    let limits = Limits::default();
+    let (health_reporter, health) = tonic_health::server::health_reporter();
+    health_reporter
+        .set_serving::<GatewayServer<gateway::Gateway>>()
+        .await;
+    health_reporter
+        .set_serving::<DeliverServer<deliver::Deliver>>()
+        .await;
+    health_reporter
+        .set_serving::<AdminServer<admin::Admin>>()
+        .await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(cryptanet_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .map_err(|e| Error::Config {
+            path: "reflection".into(),
+            reason: e.to_string(),
+        })?;
+    let router = tonic::transport::Server::builder()
+        .add_service(health)
+        .add_service(reflection)
+        .add_service(GatewayServer::new(gateway::Gateway(services.clone())).with_limits(limits))
+        .add_service(DeliverServer::new(deliver::Deliver(services.clone())).with_limits(limits))
+        .add_service(AdminServer::new(admin::Admin(services)).with_limits(limits));
+    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+    tracing::info!(%addr, "gRPC listening");
+    Ok(tokio::spawn(async move {
+        if let Err(e) = router.serve_with_incoming(incoming).await {
+            tracing::error!(error = %e, "gRPC server stopped");
+        }
+    }))
+}

@@ -1,0 +1,107 @@
+//! Durable PBFT state: persist before send.
+//!
+//! The core emits [`PersistOp`] deltas; the engine collects the consecutive
+//! persists of one step and writes them here as one fsynced RocksDB batch
+//! before performing the sends that follow them. Keys:
+//!
+//! | key | value |
+//! |---|---|
+//! | `view` | `PersistOp::View` |
+//! | `slot` ‖ seq (u64 BE) | `SlotRecord` |
+//! | `executed` | `PersistOp::Executed` |
+//! | `stable` | `CheckpointCert` |
+//!
+//! A stable checkpoint deletes the slot records at or below it.
+
+use crate::error::Result;
+use cryptanet_pbft::{CheckpointCert, PersistOp, PersistedState, SlotRecord};
+use cryptanet_types::codec;
+use rocksdb::{Options, WriteBatch, WriteOptions, DB};
+use std::path::Path;
+
+const VIEW: &[u8] = b"view";
+const EXECUTED: &[u8] = b"executed";
+const STABLE: &[u8] = b"stable";
+const SLOT: &[u8] = b"slot";
+
+/// The consensus store.
+pub struct ConsensusStore {
+    db: DB,
+    sync: bool,
+}
+
+impl std::fmt::Debug for ConsensusStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConsensusStore").finish_non_exhaustive()
+    }
+}
+
+fn slot_key(seq: u64) -> Vec<u8> {
+    let mut k = SLOT.to_vec();
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+impl ConsensusStore {
+    /// Opens (creating) the store at `path`. `sync` fsyncs every write
+    /// (required for the crash-safety guarantee against power loss).
+    pub fn open(path: &Path, sync: bool) -> Result<ConsensusStore> {
+        let mut o = Options::default();
+        o.create_if_missing(true);
+        Ok(ConsensusStore {
+            db: DB::open(&o, path)?,
+            sync,
+        })
+    }
+
+    /// Applies deltas atomically and durably.
+    pub fn persist(&self, ops: &[PersistOp]) -> Result<()> {
+        if ops.is_empty() {
+            return Ok(());
+        }
+        let mut batch = WriteBatch::default();
+        for op in ops {
+            match op {
+                PersistOp::View { .. } => batch.put(VIEW, codec::encode(op)?),
+                PersistOp::Slot(rec) => batch.put(slot_key(rec.seq), codec::encode(rec)?),
+                PersistOp::Executed { .. } => batch.put(EXECUTED, codec::encode(op)?),
+                PersistOp::Stable(cert) => {
+                    batch.put(STABLE, codec::encode(cert)?);
+                    batch.delete_range(slot_key(0), slot_key(cert.seq + 1));
+                }
+            }
+        }
+        let mut wo = WriteOptions::default();
+        wo.set_sync(self.sync);
+        self.db.write_opt(batch, &wo)?;
+        Ok(())
+    }
+
+    /// Rebuilds the persisted state (None when nothing was ever stored).
+    pub fn load(&self) -> Result<Option<PersistedState>> {
+        let mut state = PersistedState::default();
+        let mut any = false;
+        if let Some(raw) = self.db.get(STABLE)? {
+            let cert: CheckpointCert = codec::decode(&raw)?;
+            state.apply(&PersistOp::Stable(cert));
+            any = true;
+        }
+        for key in [VIEW, EXECUTED] {
+            if let Some(raw) = self.db.get(key)? {
+                let op: PersistOp = codec::decode(&raw)?;
+                state.apply(&op);
+                any = true;
+            }
+        }
+        for item in self.db.prefix_iterator(SLOT) {
+            let (k, v) = item?;
+            if !k.starts_with(SLOT) {
+                break;
+            }
+            let rec: SlotRecord = codec::decode(&v)?;
+            state.apply(&PersistOp::Slot(rec));
+            any = true;
+        }
+        Ok(any.then_some(state))
+    }
+}

@@ -1,0 +1,264 @@
+//! Commit-time validation, run in block order by every peer.
+//!
+//! For each envelope, in order, the first failing check decides its code:
+//!
+//! 1. the envelope, payload, proposal and response decode (`BAD_PAYLOAD`);
+//! 2. the response answers this proposal (`BAD_PAYLOAD`);
+//! 3. the creator's certificate is a valid client or admin certificate of a
+//!    member org at the proposal's timestamp (`CREATOR_NOT_MEMBER`), and it
+//!    signed both the proposal and the envelope (`BAD_CREATOR_SIGNATURE`);
+//! 4. the tx id was not committed before, nor earlier in this block
+//!    (`DUPLICATE_TXID`);
+//! 5. every endorsement is a valid peer's signature over the response bytes
+//!    (`BAD_ENDORSEMENT`) and the endorsing orgs satisfy the chaincode's
+//!    policy (`ENDORSEMENT_POLICY_FAILURE`);
+//! 6. every read version is still current, counting writes of earlier valid
+//!    transactions of the same block (`MVCC_READ_CONFLICT`), and every range
+//!    query returns the same keys and versions (`PHANTOM_READ_CONFLICT`).
+//!
+//! Everything here is a function of the block, the committed ledger and the
+//! org definitions: no clock (certificate validity is judged at the
+//! proposal's signed timestamp), no randomness, so every peer computes the
+//! same codes.
+
+use cryptanet_ledger::{block_effects, Ledger, TxEffect};
+use cryptanet_types::identity::{Role, Verifier};
+use cryptanet_types::{
+    codec, Block, Digest, Envelope, Proposal, ProposalResponsePayload, TxPayload, ValidationCode,
+};
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+/// Decides whether a set of endorsing orgs satisfies a chaincode's policy.
+pub trait EndorsementPolicy: Send + Sync {
+    /// `Ok` when the orgs that validly endorsed suffice for `chaincode` at
+    /// definition `sequence`; otherwise the code to record.
+    fn check(
+        &self,
+        ledger: &Ledger,
+        chaincode: &str,
+        sequence: u64,
+        orgs: &BTreeSet<String>,
+    ) -> Result<(), ValidationCode>;
+}
+
+/// Fabric's default: a majority of the member orgs must endorse.
+#[derive(Debug, Clone)]
+pub struct MajorityOfOrgs {
+    /// Number of member orgs.
+    pub members: usize,
+}
+
+impl EndorsementPolicy for MajorityOfOrgs {
+    fn check(
+        &self,
+        _: &Ledger,
+        _: &str,
+        _: u64,
+        orgs: &BTreeSet<String>,
+    ) -> Result<(), ValidationCode> {
+        if orgs.len() > self.members / 2 {
+            Ok(())
+        } else {
+            Err(ValidationCode::EndorsementPolicyFailure)
+        }
+    }
+}
+
+/// A decoded transaction, as far as validation needs it.
+struct Decoded {
+    tx_id: Digest,
+    proposal: Proposal,
+    payload: TxPayload,
+    envelope: Envelope,
+    response: ProposalResponsePayload,
+}
+
+fn decode(bytes: &[u8]) -> Option<Decoded> {
+    let envelope = Envelope::from_bytes(bytes).ok()?;
+    let payload: TxPayload = codec::decode(&envelope.payload).ok()?;
+    let proposal: Proposal = codec::decode(&payload.proposal_bytes).ok()?;
+    let response: ProposalResponsePayload = codec::decode(&payload.response_bytes).ok()?;
+    if response.proposal_hash != Digest::of(&payload.proposal_bytes)
+        || response.chaincode != proposal.chaincode
+    {
+        return None;
+    }
+    Some(Decoded {
+        tx_id: proposal.tx_id(),
+        proposal,
+        payload,
+        envelope,
+        response,
+    })
+}
+
+/// Validates every envelope of `block` against the committed `ledger` and
+/// returns one code per envelope, in order.
+pub fn validate_block(
+    block: &Block,
+    ledger: &Ledger,
+    verifier: &Verifier,
+    policy: &dyn EndorsementPolicy,
+) -> Vec<ValidationCode> {
+    let mut codes = Vec::with_capacity(block.data.len());
+    let mut seen: HashSet<Digest> = HashSet::new();
+    // Keys written by earlier valid transactions of this block, per namespace.
+    let mut written: HashMap<String, BTreeSet<Vec<u8>>> = HashMap::new();
+    for bytes in &block.data {
+        let code = validate_one(bytes, ledger, verifier, policy, &mut seen, &written);
+        if let (ValidationCode::Valid, Some(d)) = (code, decode_writes(bytes)) {
+            for (ns, keys) in d {
+                written.entry(ns).or_default().extend(keys);
+            }
+        }
+        codes.push(code);
+    }
+    codes
+}
+
+fn decode_writes(bytes: &[u8]) -> Option<Vec<(String, Vec<Vec<u8>>)>> {
+    let d = decode(bytes)?;
+    Some(
+        d.response
+            .rwset
+            .ns
+            .into_iter()
+            .map(|ns| (ns.namespace, ns.writes.into_iter().map(|w| w.key).collect()))
+            .collect(),
+    )
+}
+
+fn validate_one(
+    bytes: &[u8],
+    ledger: &Ledger,
+    verifier: &Verifier,
+    policy: &dyn EndorsementPolicy,
+    seen: &mut HashSet<Digest>,
+    written: &HashMap<String, BTreeSet<Vec<u8>>>,
+) -> ValidationCode {
+    let Some(d) = decode(bytes) else {
+        return ValidationCode::BadPayload;
+    };
+    let now = (d.proposal.timestamp_ms / 1000) as i64;
+
+    // 3. Creator: membership and role, then both signatures.
+    let creator = &d.proposal.creator;
+    let role = match verifier.identify(creator, None, now) {
+        Ok(id) => id.role,
+        Err(_) => return ValidationCode::CreatorNotMember,
+    };
+    if !matches!(role, Role::Client | Role::Admin) {
+        return ValidationCode::CreatorNotMember;
+    }
+    let envelope_ok = verifier
+        .verify(
+            creator,
+            Some(role),
+            &d.envelope.payload,
+            &d.envelope.signature,
+            now,
+        )
+        .is_ok();
+    let proposal_ok = verifier
+        .verify(
+            creator,
+            Some(role),
+            &d.payload.proposal_bytes,
+            &d.payload.proposal_signature,
+            now,
+        )
+        .is_ok();
+    if !envelope_ok || !proposal_ok {
+        return ValidationCode::BadCreatorSignature;
+    }
+
+    // 4. Replays.
+    if !seen.insert(d.tx_id) || ledger.contains_tx(&d.tx_id).unwrap_or(true) {
+        return ValidationCode::DuplicateTxId;
+    }
+
+    // 5. Endorsements and policy.
+    let mut orgs = BTreeSet::new();
+    for e in &d.payload.endorsements {
+        match verifier.verify(
+            &e.endorser,
+            Some(Role::Peer),
+            &d.payload.response_bytes,
+            &e.signature,
+            now,
+        ) {
+            Ok(id) => {
+                orgs.insert(id.msp_id);
+            }
+            Err(_) => return ValidationCode::BadEndorsement,
+        }
+    }
+    if let Err(code) = policy.check(
+        ledger,
+        &d.response.chaincode,
+        d.response.chaincode_sequence,
+        &orgs,
+    ) {
+        return code;
+    }
+
+    // 6. MVCC and phantoms.
+    for ns in &d.response.rwset.ns {
+        let dirty = written.get(&ns.namespace);
+        for r in &ns.reads {
+            if dirty.is_some_and(|w| w.contains(&r.key)) {
+                return ValidationCode::MvccReadConflict;
+            }
+            let current = match ledger.get_state(&ns.namespace, &r.key) {
+                Ok(v) => v.map(|(_, version)| version),
+                Err(_) => return ValidationCode::MvccReadConflict,
+            };
+            if current != r.version {
+                return ValidationCode::MvccReadConflict;
+            }
+        }
+        for q in &ns.range_queries {
+            if let Some(w) = dirty {
+                let in_range = |k: &Vec<u8>| {
+                    k.as_slice() >= q.start.as_slice()
+                        && (q.end.is_empty() || k.as_slice() < q.end.as_slice())
+                };
+                if w.iter().any(in_range) {
+                    return ValidationCode::PhantomReadConflict;
+                }
+            }
+            // Re-execute: the query must return exactly what it returned then
+            // (for a query stopped early, the same prefix).
+            let limit = if q.exhausted {
+                usize::MAX
+            } else {
+                q.reads.len()
+            };
+            let now_reads = match ledger.range(&ns.namespace, &q.start, &q.end, limit) {
+                Ok(v) => v,
+                Err(_) => return ValidationCode::PhantomReadConflict,
+            };
+            let same = now_reads.len() == q.reads.len()
+                && now_reads
+                    .iter()
+                    .zip(&q.reads)
+                    .all(|(a, b)| a.key == b.key && Some(a.version) == b.version);
+            if !same {
+                return ValidationCode::PhantomReadConflict;
+            }
+        }
+    }
+    ValidationCode::Valid
+}
+
+/// Validates `block` (filling its validation codes) and returns the
+/// effects the ledger will apply.
+pub fn prepare_block(
+    block: &mut Block,
+    ledger: &Ledger,
+    verifier: &Verifier,
+    policy: &dyn EndorsementPolicy,
+) -> cryptanet_ledger::Result<Vec<TxEffect>> {
+    block.metadata.validation_codes = validate_block(block, ledger, verifier, policy);
+    block_effects(block)
+}

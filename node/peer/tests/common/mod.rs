@@ -1,0 +1,332 @@
+//! Harness for multi-process tests: generates org material in a temporary
+//! directory, writes one config per peer, starts real `cryptanet-node`
+//! processes on loopback ports, and talks to them over gRPC.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use cryptanet_cli::material::load_identity;
+use cryptanet_cli::orgs::{generate, GenerateOptions};
+use cryptanet_cli::txgen::{blind_write, GeneratedTx};
+use cryptanet_proto::client::PeerClient;
+use cryptanet_proto::v1::{DeliverRequest, SubmitRequest};
+use cryptanet_proto::Limits;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A free TCP port range start: `count` consecutive ports that were free a
+/// moment ago (good enough for tests on loopback).
+pub fn free_ports(count: u16) -> u16 {
+    for _ in 0..200 {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = l.local_addr().unwrap().port();
+        drop(l);
+        if base > 60000 {
+            continue;
+        }
+        if (0..count).all(|i| std::net::TcpListener::bind(("127.0.0.1", base + i)).is_ok()) {
+            return base;
+        }
+    }
+    panic!("no free port range");
+}
+
+/// A local network of real peer processes.
+pub struct Net {
+    pub dir: tempfile::TempDir,
+    pub n: usize,
+    pub p2p_base: u16,
+    pub grpc_base: u16,
+    pub children: Vec<Option<Child>>,
+    pub extra_config: String,
+}
+
+impl Net {
+    /// Generates material for `orgs` orgs (one peer each) and starts them.
+    pub fn up(orgs: u32, extra_config: &str) -> Net {
+        let dir = tempfile::tempdir().unwrap();
+        let p2p_base = free_ports(orgs as u16);
+        let grpc_base = free_ports(orgs as u16);
+        let opts = GenerateOptions {
+            orgs,
+            peers_per_org: 1,
+            out: dir.path().join("crypto"),
+            orgs_dir: dir.path().join("orgs"),
+            host: "127.0.0.1".into(),
+            base_port: p2p_base,
+            days: 30,
+            ca_days: 60,
+            force: false,
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        generate(&opts, now, &mut rand_core::OsRng).unwrap();
+        let mut net = Net {
+            dir,
+            n: orgs as usize,
+            p2p_base,
+            grpc_base,
+            children: Vec::new(),
+            extra_config: extra_config.into(),
+        };
+        for i in 0..net.n {
+            net.write_config(i);
+            net.children.push(None);
+            net.start(i);
+        }
+        net
+    }
+
+    pub fn org(&self, i: usize) -> String {
+        format!("Org{}MSP", i + 1)
+    }
+
+    pub fn peer_dir(&self, i: usize) -> PathBuf {
+        self.dir.path().join(format!("peer{i}"))
+    }
+
+    pub fn grpc(&self, i: usize) -> String {
+        format!("127.0.0.1:{}", self.grpc_base + i as u16)
+    }
+
+    fn write_config(&self, i: usize) {
+        let d = self.peer_dir(i);
+        std::fs::create_dir_all(&d).unwrap();
+        let cfg = format!(
+            "identity_dir = \"{}\"\norgs_dir = \"{}\"\ndata_dir = \"{}\"\ngrpc_listen = \"{}\"\nledger_fsync = false\n{}",
+            self.dir.path().join("crypto").join(self.org(i)).join("peer0").display(),
+            self.dir.path().join("orgs").display(),
+            d.join("data").display(),
+            self.grpc(i),
+            self.extra_config,
+        );
+        std::fs::write(d.join("peer.toml"), cfg).unwrap();
+    }
+
+    /// Starts peer `i` (appending to its log).
+    pub fn start(&mut self, i: usize) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.peer_dir(i).join("peer.log"))
+            .unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_cryptanet-node"))
+            .arg("--config")
+            .arg(self.peer_dir(i).join("peer.toml"))
+            .env("RUST_LOG", "info,libp2p=warn")
+            .env_remove("RUST_BACKTRACE")
+            .stdout(Stdio::from(log.try_clone().unwrap()))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .unwrap();
+        self.children[i] = Some(child);
+    }
+
+    /// SIGKILLs peer `i`.
+    pub fn kill(&mut self, i: usize) {
+        if let Some(mut c) = self.children[i].take() {
+            c.kill().unwrap();
+            c.wait().unwrap();
+        }
+    }
+
+    /// SIGTERMs peer `i` and waits for it to exit.
+    pub fn stop(&mut self, i: usize) -> std::process::ExitStatus {
+        let mut c = self.children[i].take().expect("peer not running");
+        Command::new("kill")
+            .arg("-TERM")
+            .arg(c.id().to_string())
+            .status()
+            .unwrap();
+        let t = Instant::now();
+        loop {
+            if let Some(s) = c.try_wait().unwrap() {
+                return s;
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(20),
+                "peer {i} ignored SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn log(&self, i: usize) -> String {
+        std::fs::read_to_string(self.peer_dir(i).join("peer.log")).unwrap_or_default()
+    }
+
+    pub async fn client(&self, i: usize) -> PeerClient {
+        let t = Instant::now();
+        loop {
+            if let Ok(c) =
+                PeerClient::connect(&format!("http://{}", self.grpc(i)), Limits::default()).await
+            {
+                if c.admin()
+                    .peer_info(cryptanet_proto::v1::PeerInfoRequest {})
+                    .await
+                    .is_ok()
+                {
+                    return c;
+                }
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(60),
+                "peer {i} not answering gRPC; log:\n{}",
+                self.log(i)
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn info(&self, i: usize) -> Option<cryptanet_proto::v1::PeerInfoResponse> {
+        let c = PeerClient::connect(&format!("http://{}", self.grpc(i)), Limits::default())
+            .await
+            .ok()?;
+        Some(
+            c.admin()
+                .peer_info(cryptanet_proto::v1::PeerInfoRequest {})
+                .await
+                .ok()?
+                .into_inner(),
+        )
+    }
+
+    /// Signed blind-write transactions endorsed by a majority of orgs.
+    pub fn transactions(&self, count: usize, payload: usize, seed: u64) -> Vec<GeneratedTx> {
+        let crypto = self.dir.path().join("crypto");
+        let client = load_identity(&crypto.join(self.org(0)).join("client")).unwrap();
+        let peers: Vec<_> = (0..self.n / 2 + 1)
+            .map(|i| load_identity(&crypto.join(self.org(i)).join("peer0")).unwrap())
+            .collect();
+        let endorsers: Vec<_> = peers.iter().collect();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        let mut rng = cryptanet_cli::txgen_rng(seed);
+        (0..count)
+            .map(|i| {
+                let mut nonce = [0u8; 16];
+                nonce[..8].copy_from_slice(&rng().to_le_bytes());
+                nonce[8..].copy_from_slice(&(i as u64).to_le_bytes());
+                blind_write(
+                    &client,
+                    &endorsers,
+                    nonce,
+                    vec![(i % 251) as u8; payload],
+                    now,
+                )
+                .unwrap()
+            })
+            .collect()
+    }
+
+    /// Submits through the live peers in turn (skipping ones that refuse).
+    pub async fn submit_all(&self, txs: &[GeneratedTx], live: &[usize]) {
+        let mut clients = Vec::new();
+        for &i in live {
+            clients.push(self.client(i).await);
+        }
+        for (k, tx) in txs.iter().enumerate() {
+            let mut ok = false;
+            for attempt in 0..clients.len() {
+                let mut gw = clients[(k + attempt) % clients.len()].gateway();
+                if gw
+                    .submit(SubmitRequest {
+                        envelope: tx.envelope.clone(),
+                    })
+                    .await
+                    .is_ok()
+                {
+                    ok = true;
+                    break;
+                }
+            }
+            assert!(ok, "no live peer accepted transaction {k}");
+        }
+    }
+
+    /// Waits until every peer in `peers` has committed all of `txs`
+    /// (checked through CommitStatus) or the timeout passes.
+    pub async fn wait_committed(&self, txs: &[GeneratedTx], peers: &[usize], timeout: Duration) {
+        let t = Instant::now();
+        for &i in peers {
+            let c = self.client(i).await;
+            for tx in txs {
+                let left = timeout.saturating_sub(t.elapsed());
+                assert!(
+                    !left.is_zero(),
+                    "peer {i}: timed out waiting for commits; log tail:\n{}",
+                    tail(&self.log(i))
+                );
+                let s = c.commit_status(&tx.tx_id, left).await.unwrap_or_else(|e| {
+                    panic!(
+                        "peer {i} commit status: {e}\nlog tail:\n{}",
+                        tail(&self.log(i))
+                    )
+                });
+                assert!(s.code.is_valid(), "peer {i}: tx committed as {:?}", s.code);
+            }
+        }
+    }
+
+    /// Block hashes 1..=height of peer `i`, via Deliver.
+    pub async fn block_hashes(&self, i: usize, height: u64) -> Vec<cryptanet_types::Block> {
+        let c = self.client(i).await;
+        let mut s = c
+            .deliver()
+            .blocks(DeliverRequest {
+                start: Some(cryptanet_proto::v1::deliver_request::Start::Number(1)),
+                stop: Some(height),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let mut out = Vec::new();
+        while let Some(m) = s.message().await.unwrap() {
+            if let Some(cryptanet_proto::v1::deliver_response::Content::Block(b)) = m.content {
+                out.push(cryptanet_proto::convert::decode_block(&b).unwrap());
+            }
+            if out.len() as u64 == height {
+                break;
+            }
+        }
+        out
+    }
+
+    pub fn orgs_dir(&self) -> PathBuf {
+        self.dir.path().join("orgs")
+    }
+}
+
+impl Drop for Net {
+    fn drop(&mut self) {
+        for i in 0..self.children.len() {
+            self.kill(i);
+        }
+    }
+}
+
+pub fn tail(s: &str) -> String {
+    let lines: Vec<&str> = s.lines().collect();
+    lines[lines.len().saturating_sub(40)..].join("\n")
+}
+
+/// Replica public keys in network order, from the org definitions.
+pub fn replica_keys(orgs_dir: &Path) -> Vec<cryptanet_types::PublicKey> {
+    let orgs = cryptanet_cli::material::load_org_definitions(orgs_dir).unwrap();
+    let mut keys = Vec::new();
+    for o in orgs {
+        for p in o.peers {
+            let der =
+                cryptanet_types::identity::parse_cert_pem(p.cert_pem.as_deref().unwrap()).unwrap();
+            keys.push(
+                cryptanet_types::identity::CertInfo::from_der(&der)
+                    .unwrap()
+                    .public_key,
+            );
+        }
+    }
+    keys
+}
