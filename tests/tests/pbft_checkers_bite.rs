@@ -14,9 +14,20 @@ const BUDGET: u64 = 1_000;
 
 /// Runs seeds until one fails; returns its seed and violations.
 fn first_failure(opts: &SimOptions) -> Option<(u64, Vec<Violation>)> {
+    first_matching(opts, |_| true)
+}
+
+/// Runs seeds until one has a violation `wanted` accepts.
+fn first_matching(
+    opts: &SimOptions,
+    wanted: impl Fn(&Violation) -> bool,
+) -> Option<(u64, Vec<Violation>)> {
     (0..BUDGET).find_map(|seed| {
         let r = run_seed(seed, opts);
-        (!r.ok()).then_some((seed, r.violations))
+        r.violations
+            .iter()
+            .any(&wanted)
+            .then_some((seed, r.violations))
     })
 }
 
@@ -33,6 +44,19 @@ fn commit_quorum_of_2f_is_caught() {
     assert!(violations
         .iter()
         .any(|v| matches!(v, Violation::Certificate { .. } | Violation::Safety { .. })));
+}
+
+#[test]
+fn commit_quorum_of_2f_is_caught_by_safety_alone() {
+    fn hook(c: &mut Config) {
+        c.inject_bug(Bug::CommitQuorum2f);
+    }
+    let mut opts = SimOptions::new(4);
+    opts.config_hook = Some(hook);
+    opts.check_certificates = false;
+    let (seed, violations) = first_matching(&opts, |v| matches!(v, Violation::Safety { .. }))
+        .expect("no safety violation within the budget");
+    println!("commit quorum 2f caught by safety at seed {seed}: {violations:?}");
 }
 
 #[test]

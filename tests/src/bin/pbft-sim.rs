@@ -4,6 +4,7 @@
 //! pbft-sim --n 4 --start 0 --seeds 1000          # CI-sized run
 //! pbft-sim --n 7 --seeds 100000                  # long mode
 //! pbft-sim --n 4 --start 1234 --seeds 1 --verbose  # replay one seed
+//! pbft-sim --n 7 --seeds 1000 --baseline         # seeds/min beside a no-fault run
 //! ```
 
 use anyhow::{bail, Result};
@@ -25,9 +26,13 @@ struct Args {
     /// Client requests per seed (default depends on n).
     #[arg(long)]
     requests: Option<usize>,
-    /// Run without faults (a baseline for seeds/minute).
+    /// Run without faults.
     #[arg(long)]
     no_faults: bool,
+    /// Also run the same seeds without faults first and print that
+    /// baseline beside the result.
+    #[arg(long)]
+    baseline: bool,
     /// Worker threads (default: available parallelism).
     #[arg(long)]
     threads: Option<usize>,
@@ -73,6 +78,21 @@ fn main() -> Result<()> {
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |p| p.get()));
+    if args.baseline {
+        let mut calm = opts.clone();
+        calm.faults = false;
+        let b = run_seeds(args.start, args.seeds, &calm, threads);
+        println!(
+            "baseline (no faults): n={} seeds={} threads={} elapsed={:.1}s seeds/min={:.0} batches={} failures={}",
+            args.n,
+            b.seeds,
+            threads,
+            b.elapsed.as_secs_f64(),
+            b.seeds_per_minute(),
+            b.batches,
+            b.failures.len()
+        );
+    }
     let s = run_seeds(args.start, args.seeds, &opts, threads);
     println!(
         "n={} seeds={} faults={} threads={} elapsed={:.1}s seeds/min={:.0} batches={} view_changes={} invalid_dropped={} byzantine_seeds={} failures={}",

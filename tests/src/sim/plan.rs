@@ -49,6 +49,9 @@ pub struct SimOptions {
     pub byzantine: Option<Vec<ByzantineKind>>,
     /// Adjusts every replica's configuration (used to inject bugs in tests).
     pub config_hook: Option<fn(&mut Config)>,
+    /// Run the certificate checker (turned off only to show that the
+    /// safety checker alone catches a bug).
+    pub check_certificates: bool,
 }
 
 impl SimOptions {
@@ -62,6 +65,7 @@ impl SimOptions {
             faults: true,
             byzantine: None,
             config_hook: None,
+            check_certificates: true,
         }
     }
 

@@ -160,7 +160,7 @@ pub fn run_seed(seed: u64, opts: &SimOptions) -> SeedReport {
         now: 0,
         counter: 0,
         queue: BTreeMap::new(),
-        checker: Checker::new(keys.clone(), memo.clone()),
+        checker: Checker::new(keys.clone(), memo.clone(), opts.check_certificates),
         nodes,
         keys,
         net: Net::new(plan.clone()),
