@@ -56,3 +56,33 @@ fn pbft_sim_n4_faults() {
 fn pbft_sim_n7_faults() {
     run(7);
 }
+
+#[test]
+fn a_seed_replays_exactly() {
+    use cryptanet_tests::sim::run_seed;
+    for n in [4, 7] {
+        let opts = SimOptions::new(n);
+        for seed in [3, 1340] {
+            let a = run_seed(seed, &opts);
+            let b = run_seed(seed, &opts);
+            assert_eq!(
+                (
+                    a.sim_time,
+                    a.delivered,
+                    a.height,
+                    a.view_changes,
+                    &a.final_states
+                ),
+                (
+                    b.sim_time,
+                    b.delivered,
+                    b.height,
+                    b.view_changes,
+                    &b.final_states
+                ),
+                "n {n} seed {seed}"
+            );
+            assert!(a.delivered > 0 && a.height > 0);
+        }
+    }
+}
