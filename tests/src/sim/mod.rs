@@ -18,11 +18,13 @@
 
 pub mod byzantine;
 pub mod checker;
+pub mod many;
 pub mod memo;
 pub mod net;
 pub mod node;
 pub mod plan;
 pub mod runner;
 
+pub use many::{run_seeds, Summary};
 pub use plan::{FaultPlan, SimOptions};
-pub use runner::{run_seed, run_seeds, SeedReport, Summary};
+pub use runner::{run_seed, SeedReport};

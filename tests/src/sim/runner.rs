@@ -14,10 +14,7 @@ use cryptanet_types::{Digest, PublicKey};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 /// Client retry period (ticks): requests not yet everywhere are resubmitted.
 const RETRY_EVERY: u64 = 600;
@@ -217,7 +214,7 @@ fn describe(x: &SimNode) -> String {
 }
 
 fn config_failure(seed: u64, opts: &SimOptions) -> SeedReport {
-    failed(
+    SeedReport::failed(
         seed,
         opts,
         Violation::Setup {
@@ -226,22 +223,21 @@ fn config_failure(seed: u64, opts: &SimOptions) -> SeedReport {
     )
 }
 
-fn panicked(seed: u64, opts: &SimOptions) -> SeedReport {
-    failed(seed, opts, Violation::Setup { reason: "panic" })
-}
-
-fn failed(seed: u64, opts: &SimOptions, v: Violation) -> SeedReport {
-    SeedReport {
-        seed,
-        n: opts.n,
-        byzantine: vec![],
-        violations: vec![v],
-        sim_time: 0,
-        height: 0,
-        view_changes: 0,
-        invalid_dropped: 0,
-        delivered: 0,
-        final_states: vec![],
+impl SeedReport {
+    /// A report for a seed that could not run.
+    pub fn failed(seed: u64, opts: &SimOptions, v: Violation) -> SeedReport {
+        SeedReport {
+            seed,
+            n: opts.n,
+            byzantine: vec![],
+            violations: vec![v],
+            sim_time: 0,
+            height: 0,
+            view_changes: 0,
+            invalid_dropped: 0,
+            delivered: 0,
+            final_states: vec![],
+        }
     }
 }
 
@@ -533,65 +529,5 @@ impl Sim {
                 requests,
             },
         );
-    }
-}
-
-/// Results of many seeds.
-#[derive(Debug)]
-pub struct Summary {
-    /// Seeds run.
-    pub seeds: u64,
-    /// Failed seeds.
-    pub failures: Vec<SeedReport>,
-    /// Wall-clock time.
-    pub elapsed: Duration,
-    /// Sum of honest ledger heights (batches committed).
-    pub batches: u64,
-    /// Sum of view changes started.
-    pub view_changes: u64,
-    /// Sum of invalid messages dropped.
-    pub invalid_dropped: u64,
-    /// Seeds with at least one Byzantine replica.
-    pub byzantine_seeds: u64,
-}
-
-impl Summary {
-    /// Seeds per minute of wall-clock time.
-    pub fn seeds_per_minute(&self) -> f64 {
-        self.seeds as f64 * 60.0 / self.elapsed.as_secs_f64().max(1e-9)
-    }
-}
-
-/// Runs seeds `start..start + count` on `threads` threads.
-pub fn run_seeds(start: u64, count: u64, opts: &SimOptions, threads: usize) -> Summary {
-    let began = Instant::now();
-    let next = AtomicU64::new(start);
-    let reports: Mutex<Vec<SeedReport>> = Mutex::new(Vec::new());
-    std::thread::scope(|s| {
-        for _ in 0..threads.max(1) {
-            s.spawn(|| loop {
-                let seed = next.fetch_add(1, Ordering::Relaxed);
-                if seed >= start + count {
-                    break;
-                }
-                let r = std::panic::catch_unwind(|| run_seed(seed, opts))
-                    .unwrap_or_else(|_| panicked(seed, opts));
-                if let Ok(mut all) = reports.lock() {
-                    all.push(r);
-                }
-            });
-        }
-    });
-    let reports = reports.into_inner().unwrap_or_default();
-    let mut failures: Vec<SeedReport> = reports.iter().filter(|r| !r.ok()).cloned().collect();
-    failures.sort_by_key(|r| r.seed);
-    Summary {
-        seeds: reports.len() as u64,
-        batches: reports.iter().map(|r| r.height).sum(),
-        view_changes: reports.iter().map(|r| r.view_changes).sum(),
-        invalid_dropped: reports.iter().map(|r| r.invalid_dropped).sum(),
-        byzantine_seeds: reports.iter().filter(|r| !r.byzantine.is_empty()).count() as u64,
-        failures,
-        elapsed: began.elapsed(),
     }
 }
