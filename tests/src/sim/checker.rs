@@ -235,3 +235,99 @@ impl Checker {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use cryptanet_pbft::{CommitCertificate, Config, PersistedState};
+    use cryptanet_types::crypto::{sign, SigningKey};
+    use rand::SeedableRng;
+    use std::collections::BTreeSet;
+
+    fn node(id: u32, key: SigningKey) -> SimNode {
+        SimNode {
+            id,
+            config: Config::new(4, id).unwrap(),
+            key,
+            replica: None,
+            disk: PersistedState::default(),
+            ledger: BTreeMap::new(),
+            executed: BTreeSet::new(),
+            epoch: 0,
+            crash_pending: false,
+            byzantine: None,
+        }
+    }
+
+    fn committed(sk: &[SigningKey], seq: u64, item: &[u8], signers: &[u32]) -> CommittedBatch {
+        let batch = vec![item.to_vec()];
+        let mut certificate = CommitCertificate {
+            view: 0,
+            seq,
+            digest: data_hash(&batch),
+            commits: vec![],
+        };
+        for &r in signers {
+            let sig = sign(&sk[r as usize], &certificate.signed_bytes(r).unwrap());
+            certificate.commits.push((r, sig));
+        }
+        CommittedBatch {
+            seq,
+            batch,
+            certificate,
+        }
+    }
+
+    #[test]
+    fn each_checker_fires_on_its_violation() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+        let sk: Vec<SigningKey> = (0..4).map(|_| SigningKey::generate(&mut rng)).collect();
+        let pk: Vec<PublicKey> = sk.iter().map(PublicKey::of).collect();
+        let mut c = Checker::new(pk, Arc::new(MemoCheck::default()), true);
+        let mut a = node(0, sk[0].clone());
+        let mut b = node(1, sk[1].clone());
+
+        c.on_commit(&mut a, committed(&sk, 1, b"x", &[0, 1, 2]));
+        c.on_commit(&mut b, committed(&sk, 1, b"x", &[1, 2, 3]));
+        assert!(c.violations.is_empty(), "agreeing commits are fine");
+
+        c.on_commit(&mut b, committed(&sk, 1, b"x", &[1, 2, 3]));
+        assert!(
+            c.violations.is_empty(),
+            "re-delivering the same batch is fine"
+        );
+
+        c.on_commit(&mut a, committed(&sk, 2, b"y", &[0, 1, 2]));
+        c.on_commit(&mut b, committed(&sk, 2, b"z", &[0, 1, 2]));
+        assert_eq!(
+            c.violations.pop(),
+            Some(Violation::Safety {
+                seq: 2,
+                first: 0,
+                second: 1
+            })
+        );
+
+        c.on_commit(&mut a, committed(&sk, 4, b"w", &[0, 1, 2]));
+        assert_eq!(
+            c.violations.pop(),
+            Some(Violation::Order {
+                node: 0,
+                seq: 4,
+                expected: 3
+            })
+        );
+
+        c.on_commit(&mut a, committed(&sk, 5, b"v", &[0, 1]));
+        assert!(matches!(
+            c.violations.pop(),
+            Some(Violation::Certificate { seq: 5, .. })
+        ));
+
+        let wanted = [cryptanet_pbft::request_digest(b"x"), Digest::of(b"never")];
+        c.liveness(&[a, b], &wanted);
+        assert_eq!(c.violations.len(), 2);
+        assert!(c.violations.iter().all(|v| v.checker() == "liveness"));
+    }
+}
