@@ -318,3 +318,65 @@ fn new_primary_proposes_pending_requests_after_the_re_proposals() {
         .collect();
     assert_eq!(pps, vec![(2, vec![b"late".to_vec()])]);
 }
+
+#[test]
+fn new_view_carries_a_stable_checkpoint_to_replicas_behind_it_table() {
+    let net = Net::new();
+    let state = Digest::of(b"state at 2");
+    let proof = (1..4)
+        .map(|r| {
+            net.signed(Message::Checkpoint(Checkpoint {
+                seq: 2,
+                state,
+                replica: r,
+            }))
+        })
+        .collect();
+    let checkpoint = CheckpointCert {
+        seq: 2,
+        state,
+        proof,
+    };
+    let vc = |from: u32| {
+        net.input(Message::ViewChange(ViewChange {
+            new_view: 1,
+            checkpoint: checkpoint.clone(),
+            prepared: vec![prepared_cert(&net, 0, 3, &[b"C"], &[2, 3])],
+            replica: from,
+        }))
+    };
+    let mut primary = net.replica(1);
+    primary.step(vc(2));
+    let outs = primary.step(vc(3));
+    let got: Vec<String> = outs.iter().map(describe).collect();
+    assert_eq!(
+        got,
+        [
+            "persist view",
+            "broadcast view-change",
+            "timeout view-change",
+            "persist view",
+            "persist stable 2",
+            "need-state 2",
+            "persist slot",
+            "broadcast new-view",
+        ],
+        "min-s = 2 is adopted (state requested), seq 3 re-proposed"
+    );
+    let (nv, _) = sent(&outs).pop().unwrap();
+    let mut backup = net.replica(0);
+    let steps = vec![Step {
+        name: "the backup adopts the checkpoint, asks for state, prepares seq 3",
+        input: Input::Message(nv),
+        expect: &[
+            "persist view",
+            "persist stable 2",
+            "need-state 2",
+            "persist slot",
+            "broadcast prepare",
+        ],
+    }];
+    run(&mut backup, steps);
+    assert_eq!(backup.stable_checkpoint(), 2);
+    assert_eq!(backup.slot_digest(3), Some(digest(&[b"C"])));
+}
