@@ -99,8 +99,8 @@ for manifest in "$EXAMPLES"/*/Cargo.toml; do
     sub=$([[ $TOOLCHAIN == rustup ]] && echo rustup || echo debian)
     artifact="$WASM_TARGET_DIR/$sub/wasm32-unknown-unknown/release/${name//-/_}.wasm"
     [[ -f $artifact ]] || { echo "build-chaincode: $artifact missing" >&2; exit 1; }
-    cp "$artifact" "$OUT/.$name.wasm.tmp"
-    mv "$OUT/.$name.wasm.tmp" "$OUT/$name.wasm"
+    cp "$artifact" "$OUT/.$name.wasm.$$.tmp"
+    mv "$OUT/.$name.wasm.$$.tmp" "$OUT/$name.wasm"
     echo "$OUT/$name.wasm"
     built=$((built + 1))
 done

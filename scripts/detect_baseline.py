@@ -113,7 +113,7 @@ def main():
     hdr = f"{'data':<10} {'detector':<9} {'sk ROC':>7} {'rs ROC':>7} {'Δ':>7} {'sk PR':>7} {'rs PR':>7} {'sk fit s':>9} {'rs fit s':>9} {'sk/rs':>6} {'sk score s':>10} {'rs score s':>10} {'sk/rs':>7}"
     print(hdr)
     for (data, det), s in sk.items():
-        r = rust.get((data, det if det != "verdict" else "verdict_for"), rust.get((data, det)))
+        r = rust.get((data, det if det != "verdict" else "verdict_for_default"))
         if r is None:
             continue
         print(
@@ -121,10 +121,10 @@ def main():
             f"{s[2]:>9.4f} {r[2]:>9.4f} {ratio(s[2], r[2]):>6.1f} {s[3]:>10.6f} {r[3]:>10.6f} {ratio(s[3], r[3]):>7.1f}"
         )
     for (data, det), r in rust.items():
-        if (data, det) in sk or data in ("speed100k", "verdict"):
+        if (data, det) in sk or (data, det) == ("verdict", "verdict_for_default") or data == "speed100k":
             continue
         print(f"{data:<10} {det:<9} {'-':>7} {r[0]:>7.4f} {'':>7} {'-':>7} {r[1]:>7.4f} {'-':>9} {r[2]:>9.4f} {'':>6} {'-':>10} {r[3]:>10.6f}")
-    print("# speed100k: IsolationForest on the same 100000 x 8 matrix; verdict row: sklearn one-row score_samples vs Rust one-row verdict_for (score+explanation+rules)")
+    print("# speed100k: IsolationForest on the same 100000 x 8 matrix; verdict rows: sklearn one-row IsolationForest.score_samples vs Rust one-row verdict_for (features+score+explanation+rules) of the default and the all-members model")
 
 
 if __name__ == "__main__":

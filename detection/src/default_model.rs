@@ -69,7 +69,7 @@ pub fn default_config(seed: u64) -> TrainConfig {
         },
         lof: Some(LofParams {
             k: 20,
-            max_reference: 1000,
+            max_reference: 500,
             seed: seed + 1,
         }),
         ocsvm: Some(OcsvmParams {
@@ -80,7 +80,7 @@ pub fn default_config(seed: u64) -> TrainConfig {
         }),
         density: Some(DensityParams {
             min_points: 10,
-            max_train: 1000,
+            max_train: 500,
             seed: seed + 3,
         }),
         robust_z: vec![ZAggregate::Rms, ZAggregate::Max],

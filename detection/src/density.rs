@@ -112,6 +112,27 @@ impl DbscanDensity {
         (0..x.rows()).map(|i| self.score_row(x.row(i))).collect()
     }
 
+    /// Score and nearest-row attribution of one row from a single scan.
+    pub fn score_explain(&self, row: &[f64]) -> Result<(f64, Vec<f64>)> {
+        self.check(row.len())?;
+        let mut best = f64::INFINITY;
+        let mut at = None;
+        for (i, c) in self
+            .clustered
+            .as_slice()
+            .chunks_exact(self.clustered.cols())
+            .enumerate()
+        {
+            let d = sq_dist(c, row);
+            if d < best || at.is_none() {
+                best = d;
+                at = Some(i);
+            }
+        }
+        let share = nearest_share(row, at.map(|i| self.clustered.row(i)));
+        Ok((libm::sqrt(best) / self.eps, share))
+    }
+
     /// Per-feature share of the squared distance to the nearest clustered row.
     pub fn attribution(&self, row: &[f64]) -> Result<Vec<f64>> {
         self.check(row.len())?;

@@ -104,21 +104,33 @@ impl Detector {
     /// Non-negative per-feature shares of this detector's anomaly signal for
     /// one row, summing to 1 (or all zero when there is no signal).
     pub fn attribution(&self, row: &[f64]) -> Result<Vec<f64>> {
-        let raw = match self {
-            Detector::IForest(d) => d.attribution(row)?,
-            Detector::Lof(d) => d.attribution(row)?,
-            Detector::Ocsvm(d) => d.attribution(row)?,
-            Detector::Density(d) => d.attribution(row)?,
-            Detector::RobustZ(d) => d.attribution(row)?,
-        };
-        let pos: Vec<f64> = raw.into_iter().map(|v| v.max(0.0)).collect();
-        let total: f64 = pos.iter().sum();
-        Ok(pos
-            .into_iter()
-            .map(|v| if total > 0.0 { v / total } else { 0.0 })
-            .collect())
+        Ok(self.score_explain(row)?.1)
     }
 
+    /// Score (bit-identical to [`Self::score_row`]) and attribution shares
+    /// (as [`Self::attribution`]) from one pass over the model.
+    pub fn score_explain(&self, row: &[f64]) -> Result<(f64, Vec<f64>)> {
+        let (score, raw) = match self {
+            Detector::IForest(d) => d.score_explain(row)?,
+            Detector::Lof(d) => d.score_explain(row)?,
+            Detector::Ocsvm(d) => d.score_explain(row)?,
+            Detector::Density(d) => d.score_explain(row)?,
+            Detector::RobustZ(d) => d.score_explain(row)?,
+        };
+        Ok((score, shares(raw)))
+    }
+}
+
+/// Positive parts of `raw`, rescaled to sum to 1 (all zero if none is positive).
+fn shares(raw: Vec<f64>) -> Vec<f64> {
+    let pos: Vec<f64> = raw.into_iter().map(|v| v.max(0.0)).collect();
+    let total: f64 = pos.iter().sum();
+    pos.into_iter()
+        .map(|v| if total > 0.0 { v / total } else { 0.0 })
+        .collect()
+}
+
+impl Detector {
     /// Rebuilds derived, unserialised tables (after a successful `validate`).
     pub fn prepare(&mut self) {
         if let Detector::IForest(d) = self {

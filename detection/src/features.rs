@@ -222,7 +222,7 @@ pub fn route_distance_km(route: &[GeoPoint], p: GeoPoint) -> f64 {
 
 /// Seconds since local midnight.
 pub fn local_second_of_day(timestamp_s: i64, utc_offset_s: i32) -> i64 {
-    (timestamp_s + utc_offset_s as i64).rem_euclid(86_400)
+    timestamp_s.saturating_add(utc_offset_s as i64).rem_euclid(86_400)
 }
 
 /// Number of consecutive previous readings (newest first) with exactly the
@@ -260,7 +260,7 @@ pub fn from_readings(
     });
     // The first reading has no gap: it is taken as exactly on schedule.
     let gap_ratio = last.map_or(1.0, |l| {
-        (c.timestamp_s - l.timestamp_s) as f64 / spec.reading_interval_s as f64
+        c.timestamp_s.saturating_sub(l.timestamp_s) as f64 / spec.reading_interval_s as f64
     });
     let values = vec![
         (c.temperature_mc as f64 - t_mid) / t_half,

@@ -402,18 +402,26 @@ impl IsolationForest {
     /// summed per feature and divided by `T·c(ψ)`. The attributions add up to
     /// `1 + log2(score)`: positive for rows isolated faster than average.
     pub fn attribution(&self, row: &[f64]) -> Result<Vec<f64>> {
+        Ok(self.score_explain(row)?.1)
+    }
+
+    /// Score and attribution from one walk of the trees. The path lengths are
+    /// summed in tree order from 0, exactly as in [`Self::score_row`], so the
+    /// score is bit-identical to it.
+    pub fn score_explain(&self, row: &[f64]) -> Result<(f64, Vec<f64>)> {
         self.check_width(row.len())?;
+        let mut path_sum = 0.0;
         let internal = (1usize << self.depth) - 1;
         let slots = 2 * internal + 1;
         let c_psi = avg_path_length(self.psi as usize);
         let mut out = vec![0.0; self.n_features as usize];
-        let mut path: Vec<(usize, f64)> = Vec::with_capacity(self.depth as usize);
+        let mut path = [(0usize, 0.0f64); 12];
         for t in 0..self.n_trees as usize {
             let feat = &self.feat[t * internal..(t + 1) * internal];
             let thr = &self.thr[t * internal..(t + 1) * internal];
             let count = &self.count[t * slots..(t + 1) * slots];
             let pre = self.split_w.get(t * slots..(t + 1) * slots);
-            path.clear();
+            let mut len = 0;
             let mut n = 0usize;
             let mut total = 0.0;
             while n < internal {
@@ -430,16 +438,18 @@ impl IsolationForest {
                         }
                     }
                 };
-                if w > 0.0 {
-                    path.push((f, w));
+                if w > 0.0 && len < path.len() {
+                    path[len] = (f, w);
+                    len += 1;
                     total += w;
                 }
                 n = child;
             }
             let h = self.leaf[t * (internal + 1) + n - internal];
+            path_sum += h;
             let deficit = c_psi - h;
             if total > 0.0 {
-                for &(f, w) in &path {
+                for &(f, w) in &path[..len] {
                     out[f] += deficit * w / total;
                 }
             }
@@ -450,7 +460,7 @@ impl IsolationForest {
                 *v /= norm;
             }
         }
-        Ok(out)
+        Ok((self.to_score(path_sum), out))
     }
 
     fn check_width(&self, got: usize) -> Result<()> {
@@ -507,6 +517,8 @@ mod tests {
         let row = [0.1, 7.0];
         let a = f.attribution(&row).unwrap();
         let s = f.score_row(&row).unwrap();
+        let (s2, a2) = f.score_explain(&row).unwrap();
+        assert_eq!((s.to_bits(), &a), (s2.to_bits(), &a2));
         assert!((a.iter().sum::<f64>() - (1.0 + libm::log2(s))).abs() < 1e-9);
         assert!(a[1] > a[0] && a[1] > 0.0, "{a:?}");
     }

@@ -200,6 +200,14 @@ impl Lof {
             .collect())
     }
 
+    /// Score and nearest-row attribution of one row from a single scan.
+    pub fn score_explain(&self, row: &[f64]) -> Result<(f64, Vec<f64>)> {
+        self.check(row.len())?;
+        let nn = self.neighbours(row);
+        let share = nearest_share(row, nn.first().map(|p| self.reference.row(p.0)));
+        Ok((self.lof_from(row, &nn), share))
+    }
+
     /// Per-feature share of the squared distance to the nearest reference row.
     pub fn attribution(&self, row: &[f64]) -> Result<Vec<f64>> {
         self.check(row.len())?;

@@ -317,25 +317,29 @@ impl Model {
     /// The verdict on a feature vector (no rule breaches: rules need readings).
     pub fn verdict(&self, fv: &FeatureVector) -> Result<Verdict> {
         let row = self.scaled(fv)?;
-        let parts = self.body.ensemble.parts(&row)?;
-        let score_ppm = to_ppm(parts.combined);
-        // Feature weights: Σ_m w_m · max(n_m, 0) · share_{m,f}.
+        // Same arithmetic and order as `Ensemble::parts`, plus the feature
+        // weights Σ_m w_m · max(n_m, 0) · share_{m,f} from the same pass.
+        let mut acc = 0.0;
         let mut c = vec![0.0; row.len()];
-        for (m, &n) in self.body.ensemble.members.iter().zip(&parts.normalised) {
+        for m in &self.body.ensemble.members {
+            let (score, share) = m.detector.score_explain(&row)?;
+            let n = m.norm.apply(score);
+            acc += m.weight as f64 * n;
             if n > 0.0 {
-                let share = m.detector.attribution(&row)?;
                 for (cf, s) in c.iter_mut().zip(share) {
                     *cf += m.weight as f64 * n * s;
                 }
             }
         }
+        let combined = acc / self.body.ensemble.total_weight().max(1) as f64;
+        let score_ppm = to_ppm(combined);
         let total: f64 = c.iter().sum();
         let mut contributions: Vec<(usize, i64)> = c
             .iter()
             .enumerate()
             .map(|(f, &v)| {
                 let mag = if total > 0.0 {
-                    to_ppm(parts.combined.max(0.0) * v / total)
+                    to_ppm(combined.max(0.0) * v / total)
                 } else {
                     0
                 };

@@ -129,6 +129,30 @@ impl Ocsvm {
         (0..x.rows()).map(|i| self.score_row(x.row(i))).collect()
     }
 
+    /// Score and nearest-support-vector attribution from a single scan.
+    pub fn score_explain(&self, row: &[f64]) -> Result<(f64, Vec<f64>)> {
+        self.check(row.len())?;
+        let mut s = 0.0;
+        let mut best = f64::INFINITY;
+        let mut at = None;
+        for (i, (sv, a)) in self
+            .sv
+            .as_slice()
+            .chunks_exact(self.sv.cols())
+            .zip(&self.alpha)
+            .enumerate()
+        {
+            let d = sq_dist(sv, row);
+            s += a * libm::exp(-self.gamma * d);
+            if d < best || at.is_none() {
+                best = d;
+                at = Some(i);
+            }
+        }
+        let share = nearest_share(row, at.map(|i| self.sv.row(i)));
+        Ok((self.rho - s, share))
+    }
+
     /// Per-feature share of the squared distance to the nearest support vector.
     pub fn attribution(&self, row: &[f64]) -> Result<Vec<f64>> {
         self.check(row.len())?;

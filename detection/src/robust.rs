@@ -112,6 +112,11 @@ impl RobustZ {
         (0..x.rows()).map(|i| self.score_row(x.row(i))).collect()
     }
 
+    /// Score and attribution of one row.
+    pub fn score_explain(&self, row: &[f64]) -> Result<(f64, Vec<f64>)> {
+        Ok((self.score_row(row)?, self.attribution(row)?))
+    }
+
     /// Per-feature share `z_f² / Σ z²` of one row.
     pub fn attribution(&self, row: &[f64]) -> Result<Vec<f64>> {
         let z = self.z(row)?;

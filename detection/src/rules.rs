@@ -106,7 +106,7 @@ fn run_duration(recent: &[Reading], current: &Reading, holds: impl Fn(&Reading) 
         }
         start = r.timestamp_s;
     }
-    current.timestamp_s - start
+    current.timestamp_s.saturating_sub(start)
 }
 
 /// All rules `current` breaches, in [`RuleKind`] order.
@@ -191,7 +191,7 @@ pub fn evaluate(
         ));
     }
     if let Some(last) = recent.last() {
-        let gap = c.timestamp_s - last.timestamp_s;
+        let gap = c.timestamp_s.saturating_sub(last.timestamp_s);
         if gap > limits.max_gap_s {
             out.push(breach(
                 RuleKind::ReadingGap,
@@ -233,9 +233,9 @@ pub fn evaluate(
         ));
     }
     let stuck = stuck_count(recent, c);
-    if stuck >= limits.stuck_readings as usize {
+    if stuck > 0 && stuck >= limits.stuck_readings as usize {
         let first = recent.len() - stuck;
-        let d = c.timestamp_s - recent[first].timestamp_s;
+        let d = c.timestamp_s.saturating_sub(recent[first].timestamp_s);
         out.push(breach(
             RuleKind::SensorStuck,
             "stuck_count",

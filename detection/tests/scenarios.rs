@@ -120,3 +120,29 @@ fn malformed_readings_are_typed_errors() {
         })
         .is_err());
 }
+
+#[test]
+fn extreme_integer_inputs_never_panic() {
+    let m = model();
+    let vals = [i32::MIN, -273_150, -1, 0, 1, 150_000, i32::MAX];
+    let times = [i64::MIN, -1, 0, 1_717_225_200, i64::MAX];
+    for &t in &vals {
+        for &h in &vals {
+            for &ts in &times {
+                let mut s = spec();
+                s.route.push(GeoPoint { lat_ue6: i32::MAX, lon_ue6: i32::MIN });
+                let prev = [at(0, t)];
+                let cur = Reading {
+                    timestamp_s: ts,
+                    temperature_mc: t,
+                    humidity_mpct: h,
+                    quantity: u32::MAX,
+                    location: GeoPoint { lat_ue6: h, lon_ue6: t },
+                };
+                // Either a verdict or a typed error; never a panic.
+                let _ = m.verdict_for(&ReadingContext { spec: &s, previous: &prev, current: &cur });
+                let _ = m.verdict_for(&ReadingContext { spec: &s, previous: &[], current: &cur });
+            }
+        }
+    }
+}

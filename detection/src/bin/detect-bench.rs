@@ -15,7 +15,7 @@
 
 use anyhow::{bail, Context, Result};
 use cryptanet_detect::data::{stratified_split, Labelled, Matrix, MinMaxScaler};
-use cryptanet_detect::default_model::{dataset, default_config, train_default, DEFAULT_SEED};
+use cryptanet_detect::default_model::{all_members_model, dataset, default_config, train_default, DEFAULT_SEED};
 use cryptanet_detect::density::{DbscanDensity, DensityParams};
 use cryptanet_detect::detector::Detector;
 use cryptanet_detect::ensemble;
@@ -28,7 +28,7 @@ use cryptanet_detect::ocsvm::{Ocsvm, OcsvmParams};
 use cryptanet_detect::rng::Rng;
 use cryptanet_detect::robust::{RobustZ, ZAggregate};
 use cryptanet_detect::sim::{AnomalyKind, SimConfig};
-use cryptanet_detect::{FeatureVector, ReadingContext};
+use cryptanet_detect::ReadingContext;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -350,8 +350,10 @@ fn speed(a: &Args) -> Result<()> {
     );
     println!("RESULT\tspeed100k\trust_iforest\tnan\tnan\t{fit_med:.6}\t{score_med:.6}");
 
-    // One-row verdicts with explanation on the default model.
+    // One-row verdicts with explanation: the default model and the model
+    // holding every detector kind.
     let (model, _) = train_default(DEFAULT_SEED)?;
+    let heavy = all_members_model(DEFAULT_SEED)?;
     let (ships, _) = dataset(DEFAULT_SEED + 7, 60, SimConfig::default())?;
     let mut cases = Vec::new();
     for s in &ships {
@@ -360,53 +362,63 @@ fn speed(a: &Args) -> Result<()> {
             cases.push((s, rd.clone(), i));
         }
     }
-    let members: Vec<String> = model
-        .body()
-        .ensemble
-        .members
-        .iter()
-        .map(|m| format!("{}×{}", m.detector.kind().name(), m.weight))
-        .collect();
-    let mut per_call = Vec::new();
-    let mut per_call_cpu = Vec::new();
-    for _ in 0..5 {
-        let c0 = cpu_now();
-        let t = Instant::now();
-        for (s, rd, i) in &cases {
-            let ctx = ReadingContext {
-                spec: &s.spec,
-                previous: &rd[..*i],
-                current: &rd[*i],
-            };
-            std::hint::black_box(model.verdict_for(&ctx)?);
+    for (label, m) in [("default", &model), ("all-members", &heavy)] {
+        let members: Vec<String> = m
+            .body()
+            .ensemble
+            .members
+            .iter()
+            .map(|x| format!("{}×{}", x.detector.kind().name(), x.weight))
+            .collect();
+        let mut per_call = Vec::new();
+        let mut per_call_cpu = Vec::new();
+        for _ in 0..5 {
+            let c0 = cpu_now();
+            let t = Instant::now();
+            for (s, rd, i) in &cases {
+                let ctx = ReadingContext {
+                    spec: &s.spec,
+                    previous: &rd[..*i],
+                    current: &rd[*i],
+                };
+                std::hint::black_box(m.verdict_for(&ctx)?);
+            }
+            per_call.push(t.elapsed().as_secs_f64() / cases.len() as f64);
+            if let (Some(a), Some(b)) = (c0, cpu_now()) {
+                per_call_cpu.push((b - a) / cases.len() as f64);
+            }
         }
-        per_call.push(t.elapsed().as_secs_f64() / cases.len() as f64);
-        if let (Some(a), Some(b)) = (c0, cpu_now()) {
-            per_call_cpu.push((b - a) / cases.len() as f64);
+        per_call.sort_by(f64::total_cmp);
+        per_call_cpu.sort_by(f64::total_cmp);
+        println!("# {label} model ({}), {} readings", members.join(" + "), cases.len());
+        println!(
+            "verdict_for (features + score + explanation + rules): wall {:.2} µs/call, cpu {:.2} µs/call (median of 5 passes)",
+            per_call[2] * 1e6,
+            per_call_cpu.get(2).copied().unwrap_or(f64::NAN) * 1e6
+        );
+        println!("RESULT\tverdict\trust_verdict_for_{label}\tnan\tnan\tnan\t{:.9}", per_call[2]);
+        // Per-member cost of score + explanation on scaled rows.
+        let rows: Vec<Vec<f64>> = cases
+            .iter()
+            .take(500)
+            .map(|(s, rd, i)| {
+                let mut v = cryptanet_detect::features::from_readings(&s.spec, &rd[..*i], &rd[*i])?.values;
+                m.body().scaler.apply_row(&mut v);
+                Ok(v)
+            })
+            .collect::<Result<_>>()?;
+        for mem in &m.body().ensemble.members {
+            let (_, _, cpu) = timed_cpu(|| -> Result<()> {
+                for _ in 0..4 {
+                    for r in &rows {
+                        std::hint::black_box(mem.detector.score_explain(r)?);
+                    }
+                }
+                Ok(())
+            });
+            println!("  member {:<12} {:.2} µs/row (cpu)", mem.detector.kind().name(), cpu / (4 * rows.len()) as f64 * 1e6);
         }
     }
-    per_call.sort_by(f64::total_cmp);
-    per_call_cpu.sort_by(f64::total_cmp);
-    let fv = FeatureVector {
-        values: vec![0.0; FEATURE_NAMES.len()],
-    };
-    let t = Instant::now();
-    let reps = 20_000;
-    for _ in 0..reps {
-        std::hint::black_box(model.verdict(std::hint::black_box(&fv))?);
-    }
-    let fv_call = t.elapsed().as_secs_f64() / reps as f64;
-    println!(
-        "# default supply-chain model ({}), {} readings",
-        members.join(" + "),
-        cases.len()
-    );
-    println!("verdict_for (features + score + explanation + rules): wall {:.2} µs/call, cpu {:.2} µs/call (median of 5 passes)", per_call[2] * 1e6, per_call_cpu.get(2).copied().unwrap_or(f64::NAN) * 1e6);
-    println!("verdict (feature vector in): {:.2} µs/call", fv_call * 1e6);
-    println!(
-        "RESULT\tverdict\trust_verdict_for\tnan\tnan\tnan\t{:.9}",
-        per_call[2]
-    );
     Ok(())
 }
 
