@@ -4,6 +4,7 @@
 
 use crate::data::Matrix;
 use crate::density::DensityParams;
+use crate::ensemble::{SelectMetric, SelectParams};
 use crate::error::Result;
 use crate::features::{from_readings, FEATURE_NAMES};
 use crate::iforest::IForestParams;
@@ -84,8 +85,11 @@ pub fn default_config(seed: u64) -> TrainConfig {
             seed: seed + 3,
         }),
         robust_z: vec![ZAggregate::Rms, ZAggregate::Max],
-        max_rounds: 8,
-        min_gain: 0.0001,
+        select: SelectParams {
+            max_rounds: 8,
+            min_gain: 1e-4,
+            metric: SelectMetric::AveragePrecision,
+        },
         fixed_weights: None,
         threshold: ThresholdRule::BestValidationF1,
         top_k: 3,

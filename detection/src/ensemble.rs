@@ -3,7 +3,8 @@
 //!
 //! Selection is Caruana-style forward selection with replacement: start from
 //! nothing, and in each round add one unit of weight to whichever member most
-//! raises validation ROC-AUC; stop when no addition strictly helps. The first
+//! raises the validation metric (ROC-AUC or average precision); stop when no
+//! addition helps by more than a minimum gain. The first
 //! round therefore picks the best single detector, and the ensemble is kept
 //! only where it beats that member on validation. Both normaliser kinds are
 //! tried and the better one kept.
@@ -11,7 +12,7 @@
 use crate::data::Matrix;
 use crate::detector::Detector;
 use crate::error::{Error, Result};
-use crate::metrics::roc_auc;
+use crate::metrics::{pr_auc, roc_auc};
 use crate::normalise::{NormKind, Normaliser};
 use serde::{Deserialize, Serialize};
 
@@ -94,6 +95,37 @@ impl Ensemble {
     }
 }
 
+/// The validation metric selection maximises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SelectMetric {
+    /// ROC-AUC: the whole ranking.
+    RocAuc,
+    /// Average precision (PR-AUC): the top of the ranking, which is what
+    /// alerting acts on.
+    AveragePrecision,
+}
+
+impl SelectMetric {
+    /// The metric of `scores` against `labels` (`None` if a class is missing).
+    pub fn eval(self, scores: &[f64], labels: &[u8]) -> Option<f64> {
+        match self {
+            SelectMetric::RocAuc => roc_auc(scores, labels),
+            SelectMetric::AveragePrecision => pr_auc(scores, labels),
+        }
+    }
+}
+
+/// How members and weights are chosen.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SelectParams {
+    /// Forward-selection rounds (units of weight handed out).
+    pub max_rounds: usize,
+    /// Validation metric a round must add to be kept.
+    pub min_gain: f64,
+    /// The validation metric.
+    pub metric: SelectMetric,
+}
+
 /// Outcome of member/weight selection.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Selection {
@@ -101,10 +133,12 @@ pub struct Selection {
     pub kind: NormKind,
     /// Weight per candidate (0 = not a member).
     pub weights: Vec<u32>,
-    /// Validation ROC-AUC of the chosen combination.
-    pub val_auc: f64,
-    /// Validation ROC-AUC of each candidate alone.
-    pub single_val_auc: Vec<f64>,
+    /// Metric the selection maximised.
+    pub metric: SelectMetric,
+    /// Validation metric of the chosen combination.
+    pub val_score: f64,
+    /// Validation metric of each candidate alone.
+    pub single_val_score: Vec<f64>,
 }
 
 fn combine(norm_scores: &[Vec<f64>], weights: &[u32]) -> Vec<f64> {
@@ -121,25 +155,29 @@ fn combine(norm_scores: &[Vec<f64>], weights: &[u32]) -> Vec<f64> {
 }
 
 /// Chooses members and weights from candidates' training scores (to fit the
-/// normalisers) and validation scores with labels. A round must raise
-/// validation ROC-AUC by more than `min_gain` to be kept, which guards
+/// normalisers) and validation scores with labels. A round must raise the
+/// validation metric by more than `p.min_gain` to be kept, which guards
 /// against fitting the validation split's noise.
 pub fn select(
     train_scores: &[Vec<f64>],
     val_scores: &[Vec<f64>],
     val_y: &[u8],
-    max_rounds: usize,
-    min_gain: f64,
+    p: SelectParams,
 ) -> Result<Selection> {
+    let (max_rounds, min_gain, metric) = (p.max_rounds, p.min_gain, p.metric);
     if train_scores.is_empty() || train_scores.len() != val_scores.len() {
         return Err(Error::InvalidParam {
             name: "candidates",
             value: train_scores.len() as f64,
         });
     }
-    let single_val_auc: Vec<f64> = val_scores
+    let single_val_score: Vec<f64> = val_scores
         .iter()
-        .map(|s| roc_auc(s, val_y).ok_or(Error::OneClassLabels { what: "validation" }))
+        .map(|s| {
+            metric
+                .eval(s, val_y)
+                .ok_or(Error::OneClassLabels { what: "validation" })
+        })
         .collect::<Result<_>>()?;
     let mut best: Option<Selection> = None;
     for kind in [NormKind::Rank, NormKind::Robust] {
@@ -157,7 +195,9 @@ pub fn select(
             let mut round_best: Option<(usize, f64)> = None;
             for m in 0..normed.len() {
                 weights[m] += 1;
-                let auc = roc_auc(&combine(&normed, &weights), val_y).unwrap_or(0.0);
+                let auc = metric
+                    .eval(&combine(&normed, &weights), val_y)
+                    .unwrap_or(0.0);
                 weights[m] -= 1;
                 if round_best.is_none_or(|(_, b)| auc > b) {
                     round_best = Some((m, auc));
@@ -171,12 +211,13 @@ pub fn select(
                 _ => break,
             }
         }
-        if best.as_ref().is_none_or(|b| current > b.val_auc) {
+        if best.as_ref().is_none_or(|b| current > b.val_score) {
             best = Some(Selection {
                 kind,
                 weights,
-                val_auc: current,
-                single_val_auc: single_val_auc.clone(),
+                metric,
+                val_score: current,
+                single_val_score: single_val_score.clone(),
             });
         }
     }
@@ -208,28 +249,36 @@ pub fn build(
 mod tests {
     use super::*;
 
+    fn sp(min_gain: f64) -> SelectParams {
+        SelectParams {
+            max_rounds: 5,
+            min_gain,
+            metric: SelectMetric::RocAuc,
+        }
+    }
+
     #[test]
     fn selection_starts_from_best_single_and_only_adds_what_helps() {
         // Candidate 0 separates perfectly; candidate 1 is noise.
         let y = [0u8, 0, 0, 1, 1];
         let good = vec![0.1, 0.2, 0.3, 0.8, 0.9];
         let noise = vec![0.9, 0.1, 0.5, 0.2, 0.3];
-        let sel = select(&[good.clone(), noise.clone()], &[good, noise], &y, 5, 1e-9).unwrap();
+        let sel = select(&[good.clone(), noise.clone()], &[good, noise], &y, sp(1e-9)).unwrap();
         assert_eq!(sel.weights, vec![1, 0]);
-        assert_eq!(sel.val_auc, 1.0);
+        assert_eq!(sel.val_score, 1.0);
         // Two half-informative detectors: the pair beats either alone.
         let y = [0u8, 0, 0, 0, 1, 1];
         let a = vec![0.0, 0.0, 1.0, 0.0, 1.0, 0.5];
         let b = vec![0.0, 1.0, 0.0, 0.0, 0.5, 1.0];
-        let sel = select(&[a.clone(), b.clone()], &[a, b], &y, 5, 1e-9).unwrap();
+        let sel = select(&[a.clone(), b.clone()], &[a, b], &y, sp(1e-9)).unwrap();
         assert!(sel.weights.iter().all(|&w| w > 0), "{sel:?}");
-        assert!(sel.val_auc > sel.single_val_auc[0] && sel.val_auc > sel.single_val_auc[1]);
-        assert!(select(&[vec![1.0]], &[vec![1.0]], &[0], 3, 0.0).is_err());
+        assert!(sel.val_score > sel.single_val_score[0] && sel.val_score > sel.single_val_score[1]);
+        assert!(select(&[vec![1.0]], &[vec![1.0]], &[0], sp(0.0)).is_err());
         // A large minimum gain keeps the best single member only.
         let y = [0u8, 0, 0, 0, 1, 1];
         let a = vec![0.0, 0.0, 1.0, 0.0, 1.0, 0.5];
         let b = vec![0.0, 1.0, 0.0, 0.0, 0.5, 1.0];
-        let sel = select(&[a.clone(), b.clone()], &[a, b], &y, 5, 0.5).unwrap();
+        let sel = select(&[a.clone(), b.clone()], &[a, b], &y, sp(0.5)).unwrap();
         assert_eq!(sel.weights.iter().sum::<u32>(), 1);
     }
 }

@@ -222,7 +222,9 @@ pub fn route_distance_km(route: &[GeoPoint], p: GeoPoint) -> f64 {
 
 /// Seconds since local midnight.
 pub fn local_second_of_day(timestamp_s: i64, utc_offset_s: i32) -> i64 {
-    timestamp_s.saturating_add(utc_offset_s as i64).rem_euclid(86_400)
+    timestamp_s
+        .saturating_add(utc_offset_s as i64)
+        .rem_euclid(86_400)
 }
 
 /// Number of consecutive previous readings (newest first) with exactly the

@@ -11,7 +11,7 @@ use crate::detector::Detector;
 use crate::ensemble::{self, Ensemble, Selection};
 use crate::error::{Error, Result};
 use crate::features::{self, FeatureVector, ReadingContext, FEATURE_NAMES};
-use crate::metrics::{best_f1_threshold, roc_auc};
+use crate::metrics::best_f1_threshold;
 use crate::normalise::{NormKind, Normaliser};
 use crate::robust::median;
 use crate::rules::{self, RuleLimits};
@@ -73,10 +73,8 @@ pub struct TrainConfig {
     pub density: Option<density::DensityParams>,
     /// Robust z candidates (one per aggregate).
     pub robust_z: Vec<robust::ZAggregate>,
-    /// Forward-selection rounds.
-    pub max_rounds: usize,
-    /// Validation ROC-AUC a selection round must add to be kept.
-    pub min_gain: f64,
+    /// Member/weight selection.
+    pub select: ensemble::SelectParams,
     /// Skip selection and use these weights (one per candidate, rank
     /// normalisation); for fixed ensembles such as the all-member golden model.
     pub fixed_weights: Option<Vec<u32>>,
@@ -130,6 +128,7 @@ fn fixed_selection(
     train_scores: &[Vec<f64>],
     val_scores: &[Vec<f64>],
     val_y: &[u8],
+    metric: ensemble::SelectMetric,
 ) -> Result<Selection> {
     if w.len() != train_scores.len() || w.iter().all(|&v| v == 0) {
         return Err(Error::InvalidParam {
@@ -148,10 +147,11 @@ fn fixed_selection(
     Ok(Selection {
         kind: NormKind::Rank,
         weights: w.to_vec(),
-        val_auc: roc_auc(&combined, val_y).unwrap_or(f64::NAN),
-        single_val_auc: val_scores
+        metric,
+        val_score: metric.eval(&combined, val_y).unwrap_or(f64::NAN),
+        single_val_score: val_scores
             .iter()
-            .map(|s| roc_auc(s, val_y).unwrap_or(f64::NAN))
+            .map(|s| metric.eval(s, val_y).unwrap_or(f64::NAN))
             .collect(),
     })
 }
@@ -216,14 +216,8 @@ impl Model {
             .map(|d| d.score_batch(&vs))
             .collect::<Result<_>>()?;
         let selection = match &cfg.fixed_weights {
-            None => ensemble::select(
-                &train_scores,
-                &val_scores,
-                val_y,
-                cfg.max_rounds,
-                cfg.min_gain,
-            )?,
-            Some(w) => fixed_selection(w, &train_scores, &val_scores, val_y)?,
+            None => ensemble::select(&train_scores, &val_scores, val_y, cfg.select)?,
+            Some(w) => fixed_selection(w, &train_scores, &val_scores, val_y, cfg.select.metric)?,
         };
         let names = cands.iter().map(|d| d.kind().name()).collect();
         let ens = ensemble::build(cands, &train_scores, &selection);
@@ -370,7 +364,9 @@ impl Model {
         })
     }
 
-    /// The verdict on raw readings: features, model score, explanation and rules.
+    /// The verdict on raw readings: features, model score, explanation and
+    /// rules. `is_anomaly` is set when the score reaches the threshold or any
+    /// hard rule is breached.
     pub fn verdict_for(&self, ctx: &ReadingContext<'_>) -> Result<Verdict> {
         if self
             .body
@@ -386,6 +382,7 @@ impl Model {
         let fv = features::from_context(ctx)?;
         let mut v = self.verdict(&fv)?;
         v.rule_breaches = rules::evaluate(ctx.spec, ctx.previous, ctx.current, &self.body.rules)?;
+        v.is_anomaly |= !v.rule_breaches.is_empty();
         Ok(v)
     }
 }
@@ -423,8 +420,11 @@ mod tests {
             ocsvm: None,
             density: None,
             robust_z: vec![robust::ZAggregate::Rms],
-            max_rounds: 4,
-            min_gain: 1e-9,
+            select: ensemble::SelectParams {
+                max_rounds: 4,
+                min_gain: 1e-9,
+                metric: ensemble::SelectMetric::RocAuc,
+            },
             fixed_weights: None,
             threshold: ThresholdRule::BestValidationF1,
             top_k: 2,
@@ -440,10 +440,10 @@ mod tests {
         let (model, report) = Model::train(&names, &x, &v, &vy, &cfg()).unwrap();
         assert_eq!(report.candidates, vec!["iforest", "lof", "robust_z"]);
         assert!(
-            report.selection.val_auc
+            report.selection.val_score
                 >= report
                     .selection
-                    .single_val_auc
+                    .single_val_score
                     .iter()
                     .cloned()
                     .fold(0.0, f64::max)

@@ -27,7 +27,7 @@ pub struct Verdict {
     pub score_ppm: i64,
     /// Model threshold × 10⁶.
     pub threshold_ppm: i64,
-    /// `score_ppm >= threshold_ppm`.
+    /// `score_ppm >= threshold_ppm`, or any hard rule breached.
     pub is_anomaly: bool,
     /// Top contributing features, largest magnitude first.
     pub contributions: Vec<Contribution>,

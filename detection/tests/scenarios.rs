@@ -130,18 +130,32 @@ fn extreme_integer_inputs_never_panic() {
         for &h in &vals {
             for &ts in &times {
                 let mut s = spec();
-                s.route.push(GeoPoint { lat_ue6: i32::MAX, lon_ue6: i32::MIN });
+                s.route.push(GeoPoint {
+                    lat_ue6: i32::MAX,
+                    lon_ue6: i32::MIN,
+                });
                 let prev = [at(0, t)];
                 let cur = Reading {
                     timestamp_s: ts,
                     temperature_mc: t,
                     humidity_mpct: h,
                     quantity: u32::MAX,
-                    location: GeoPoint { lat_ue6: h, lon_ue6: t },
+                    location: GeoPoint {
+                        lat_ue6: h,
+                        lon_ue6: t,
+                    },
                 };
                 // Either a verdict or a typed error; never a panic.
-                let _ = m.verdict_for(&ReadingContext { spec: &s, previous: &prev, current: &cur });
-                let _ = m.verdict_for(&ReadingContext { spec: &s, previous: &[], current: &cur });
+                let _ = m.verdict_for(&ReadingContext {
+                    spec: &s,
+                    previous: &prev,
+                    current: &cur,
+                });
+                let _ = m.verdict_for(&ReadingContext {
+                    spec: &s,
+                    previous: &[],
+                    current: &cur,
+                });
             }
         }
     }
