@@ -1,0 +1,184 @@
+//! What the transport hands to the application: consensus messages,
+//! forwarded client envelopes and block-sync requests (with a reply handle).
+//!
+//! Payloads are opaque bytes, already encoded by the caller with
+//! `cryptanet_types::codec`; this layer never looks inside them.
+
+use crate::config::Limits;
+use crate::error::{Error, MessageKind, Result};
+use crate::metrics::Metrics;
+use crate::peer::PeerIndex;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+
+/// "Send me up to `max_count` blocks starting at number `from_block`."
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncRequest {
+    /// First block number wanted.
+    pub from_block: u64,
+    /// At most this many blocks.
+    pub max_count: u32,
+}
+
+impl SyncRequest {
+    /// Canonical bytes of the request.
+    pub fn encode(&self) -> Result<Vec<u8>> {
+        Ok(cryptanet_types::codec::encode(self)?)
+    }
+
+    /// Parses canonical bytes.
+    pub fn decode(bytes: &[u8]) -> Result<Self> {
+        Ok(cryptanet_types::codec::decode(bytes)?)
+    }
+}
+
+/// The handle for answering one [`Event::SyncRequest`]. Dropping it without
+/// calling [`SyncReply::send`] tells the requester there is no answer.
+#[derive(Debug)]
+pub struct SyncReply {
+    tx: oneshot::Sender<Vec<u8>>,
+    limits: Limits,
+    metrics: Arc<Metrics>,
+}
+
+impl SyncReply {
+    pub(crate) fn new(
+        tx: oneshot::Sender<Vec<u8>>,
+        limits: Limits,
+        metrics: Arc<Metrics>,
+    ) -> SyncReply {
+        SyncReply {
+            tx,
+            limits,
+            metrics,
+        }
+    }
+
+    /// Sends the encoded blocks back. Fails with
+    /// [`Error::MessageTooLarge`] above the sync-response limit (the reply is
+    /// dropped and counted) or [`Error::RequesterGone`].
+    pub fn send(self, encoded_blocks: Vec<u8>) -> Result<()> {
+        if let Err(e) = self
+            .limits
+            .check(MessageKind::SyncResponse, encoded_blocks.len())
+        {
+            Metrics::bump(&self.metrics.oversize_dropped);
+            tracing::warn!(error = %e, "sync reply dropped");
+            return Err(e);
+        }
+        self.tx
+            .send(encoded_blocks)
+            .map_err(|_| Error::RequesterGone)?;
+        Metrics::bump(&self.metrics.sync_served);
+        Ok(())
+    }
+}
+
+/// Something a remote peer sent us.
+#[derive(Debug)]
+pub enum Event {
+    /// A PBFT message.
+    Consensus {
+        /// The sender.
+        from: PeerIndex,
+        /// The encoded message.
+        bytes: Vec<u8>,
+    },
+    /// A client envelope forwarded to us as primary.
+    Envelope {
+        /// The forwarding peer.
+        from: PeerIndex,
+        /// The encoded envelope.
+        bytes: Vec<u8>,
+    },
+    /// A peer catching up asks for blocks.
+    SyncRequest {
+        /// The requester.
+        from: PeerIndex,
+        /// What it wants.
+        request: SyncRequest,
+        /// Where to send the encoded blocks.
+        reply: SyncReply,
+    },
+}
+
+impl Event {
+    /// The peer the event came from.
+    pub fn sender(&self) -> PeerIndex {
+        match self {
+            Event::Consensus { from, .. }
+            | Event::Envelope { from, .. }
+            | Event::SyncRequest { from, .. } => *from,
+        }
+    }
+}
+
+/// The receiving end of a transport: a bounded queue of [`Event`]s.
+#[derive(Debug)]
+pub struct Incoming {
+    rx: mpsc::Receiver<Event>,
+}
+
+impl Incoming {
+    pub(crate) fn new(rx: mpsc::Receiver<Event>) -> Incoming {
+        Incoming { rx }
+    }
+
+    /// The next event; `None` once the transport has shut down.
+    pub async fn recv(&mut self) -> Option<Event> {
+        self.rx.recv().await
+    }
+
+    /// The next event if one is already queued.
+    pub fn try_recv(&mut self) -> Option<Event> {
+        self.rx.try_recv().ok()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sync_request_round_trips_and_rejects_garbage() {
+        let r = SyncRequest {
+            from_block: 1 << 40,
+            max_count: 500,
+        };
+        assert_eq!(SyncRequest::decode(&r.encode().unwrap()).unwrap(), r);
+        assert!(matches!(
+            SyncRequest::decode(&[0xff; 3]),
+            Err(Error::Codec(_))
+        ));
+    }
+
+    #[test]
+    fn oversize_reply_is_refused_and_counted() {
+        let metrics = Arc::new(Metrics::default());
+        let limits = Limits {
+            sync_response: 4,
+            ..Limits::default()
+        };
+        let (tx, mut rx) = oneshot::channel();
+        let reply = SyncReply::new(tx, limits, metrics.clone());
+        assert!(matches!(
+            reply.send(vec![0; 5]),
+            Err(Error::MessageTooLarge {
+                len: 5,
+                limit: 4,
+                ..
+            })
+        ));
+        assert_eq!(metrics.snapshot().oversize_dropped, 1);
+        assert!(rx.try_recv().is_err());
+
+        let (tx, rx) = oneshot::channel();
+        SyncReply::new(tx, limits, metrics.clone())
+            .send(vec![1, 2])
+            .unwrap();
+        assert_eq!(rx.blocking_recv().unwrap(), vec![1, 2]);
+        assert_eq!(metrics.snapshot().sync_served, 1);
+    }
+}

@@ -1,0 +1,377 @@
+//! The swarm task: the only owner of the libp2p `Swarm`. It turns commands
+//! from [`super::Libp2pTransport`] handles into requests, turns inbound
+//! requests into [`Event`]s, answers sync requests when the application
+//! replies, and redials disconnected peers.
+//!
+//! Backpressure: when the application's event queue is full, the task keeps
+//! the one event it could not deliver and stops polling the swarm until there
+//! is room. libp2p then stops reading from connections, so flow control
+//! pushes back on the senders; commands keep being accepted meanwhile, so an
+//! application that sends while it is behind on receiving cannot deadlock.
+
+use super::behaviour::{Behaviour, BehaviourEvent};
+use crate::config::Limits;
+use crate::error::{Error, MessageKind, RequestFailure, Result};
+use crate::event::{Event, SyncReply, SyncRequest};
+use crate::metrics::Metrics;
+use crate::net::redial::Redial;
+use crate::peer::PeerIndex;
+use futures::future::BoxFuture;
+use futures::stream::FuturesUnordered;
+use futures::{FutureExt, StreamExt};
+use libp2p::request_response::{self, OutboundFailure, OutboundRequestId, ResponseChannel};
+use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
+use libp2p::swarm::SwarmEvent;
+use libp2p::{Multiaddr, PeerId, Swarm};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+/// What a transport handle asks the swarm task to do. Destinations and sizes
+/// are validated by the handle before a command is queued.
+pub(crate) enum Command {
+    /// Send a one-way message (consensus or envelope).
+    Send {
+        to: PeerIndex,
+        kind: MessageKind,
+        bytes: Vec<u8>,
+    },
+    /// Ask `to` for blocks; the answer goes to `reply`.
+    Sync {
+        to: PeerIndex,
+        request: Vec<u8>,
+        reply: oneshot::Sender<Result<Vec<u8>>>,
+    },
+    /// Close everything, then acknowledge.
+    Shutdown { done: oneshot::Sender<()> },
+}
+
+/// A remote peer as the swarm task sees it.
+pub(crate) struct PeerSlot {
+    pub(crate) peer_id: PeerId,
+    pub(crate) addr: Multiaddr,
+    pub(crate) redial: Redial,
+}
+
+type PendingReply = BoxFuture<'static, (ResponseChannel<Vec<u8>>, Option<Vec<u8>>)>;
+
+/// State owned by the swarm task.
+pub(crate) struct SwarmTask {
+    pub(crate) swarm: Swarm<Behaviour>,
+    pub(crate) me: PeerIndex,
+    /// Indexed by [`PeerIndex`]; the local slot is never dialed.
+    pub(crate) peers: Vec<PeerSlot>,
+    pub(crate) index: HashMap<PeerId, PeerIndex>,
+    pub(crate) commands: mpsc::Receiver<Command>,
+    pub(crate) events: mpsc::Sender<Event>,
+    pub(crate) limits: Limits,
+    pub(crate) metrics: Arc<Metrics>,
+    pub(crate) redial_check: Duration,
+    pub(crate) undelivered: Option<Event>,
+    pub(crate) sync_waiters:
+        HashMap<OutboundRequestId, (PeerIndex, oneshot::Sender<Result<Vec<u8>>>)>,
+    pub(crate) replies: FuturesUnordered<PendingReply>,
+}
+
+impl SwarmTask {
+    /// Runs until shutdown or until every handle is dropped.
+    pub(crate) async fn run(mut self) {
+        let mut tick = tokio::time::interval(self.redial_check);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let done = loop {
+            let waiting = self.undelivered.is_some();
+            tokio::select! {
+                permit = self.events.reserve(), if waiting => {
+                    let event = self.undelivered.take();
+                    match (permit, event) {
+                        (Ok(permit), Some(event)) => {
+                            permit.send(event);
+                            Metrics::bump(&self.metrics.delivered);
+                        }
+                        _ => tracing::debug!("application stopped receiving; event dropped"),
+                    }
+                }
+                event = self.swarm.select_next_some(), if !waiting => self.on_swarm_event(event),
+                command = self.commands.recv() => match command {
+                    Some(Command::Shutdown { done }) => break Some(done),
+                    Some(command) => self.on_command(command),
+                    None => break None,
+                },
+                Some((channel, answer)) = self.replies.next(), if !self.replies.is_empty() => {
+                    self.on_reply(channel, answer);
+                }
+                _ = tick.tick() => self.redial(),
+            }
+        };
+        tracing::info!(me = %self.me, "p2p transport shutting down");
+        drop(self);
+        if let Some(done) = done {
+            let _ = done.send(());
+        }
+    }
+
+    fn redial(&mut self) {
+        let now = Instant::now().into_std();
+        for (i, slot) in self.peers.iter_mut().enumerate() {
+            if i == self.me.as_usize() || !slot.redial.due(now) {
+                continue;
+            }
+            slot.redial.dialed(now);
+            let opts = DialOpts::peer_id(slot.peer_id)
+                .addresses(vec![slot.addr.clone()])
+                .condition(PeerCondition::DisconnectedAndNotDialing)
+                .build();
+            if let Err(e) = self.swarm.dial(opts) {
+                tracing::debug!(peer = i, error = %e, "dial not started");
+            }
+        }
+    }
+
+    fn on_command(&mut self, command: Command) {
+        match command {
+            Command::Send { to, kind, bytes } => {
+                let Some(slot) = self.peers.get(to.as_usize()) else {
+                    return;
+                };
+                let behaviour = self.swarm.behaviour_mut();
+                let protocol = match kind {
+                    MessageKind::Envelope => &mut behaviour.envelope,
+                    _ => &mut behaviour.consensus,
+                };
+                protocol.send_request_with_addresses(&slot.peer_id, bytes, vec![slot.addr.clone()]);
+                Metrics::bump(&self.metrics.sent);
+            }
+            Command::Sync { to, request, reply } => {
+                let Some(slot) = self.peers.get(to.as_usize()) else {
+                    let _ = reply.send(Err(Error::UnknownPeer {
+                        index: to,
+                        peers: self.peers.len(),
+                    }));
+                    return;
+                };
+                let id = self.swarm.behaviour_mut().sync.send_request_with_addresses(
+                    &slot.peer_id,
+                    request,
+                    vec![slot.addr.clone()],
+                );
+                self.sync_waiters.insert(id, (to, reply));
+                Metrics::bump(&self.metrics.sent);
+            }
+            Command::Shutdown { .. } => {}
+        }
+    }
+
+    fn on_reply(&mut self, channel: ResponseChannel<Vec<u8>>, answer: Option<Vec<u8>>) {
+        match answer {
+            Some(bytes) => {
+                if self
+                    .swarm
+                    .behaviour_mut()
+                    .sync
+                    .send_response(channel, bytes)
+                    .is_err()
+                {
+                    tracing::debug!("sync reply ready after the requester gave up");
+                }
+            }
+            // The application dropped the reply handle: closing the channel
+            // tells the requester there is no answer.
+            None => drop(channel),
+        }
+    }
+
+    /// Hands `event` to the application, or keeps it (and stops reading the
+    /// network) if the queue is full.
+    fn emit(&mut self, event: Event) {
+        match self.events.try_send(event) {
+            Ok(()) => Metrics::bump(&self.metrics.delivered),
+            Err(mpsc::error::TrySendError::Full(event)) => self.undelivered = Some(event),
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                tracing::debug!("application stopped receiving; event dropped");
+            }
+        }
+    }
+
+    fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        match event {
+            SwarmEvent::Behaviour(BehaviourEvent::Consensus(e)) => {
+                self.on_one_way(MessageKind::Consensus, e);
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Envelope(e)) => {
+                self.on_one_way(MessageKind::Envelope, e);
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Sync(e)) => self.on_sync(e),
+            SwarmEvent::Behaviour(BehaviourEvent::Allow(never)) => match never {},
+            SwarmEvent::ConnectionEstablished {
+                peer_id,
+                endpoint,
+                num_established,
+                ..
+            } => {
+                let Some(i) = self.index.get(&peer_id).copied() else {
+                    return;
+                };
+                Metrics::bump(&self.metrics.connections_established);
+                if let Some(slot) = self.peers.get_mut(i.as_usize()) {
+                    let was = slot.redial.is_connected();
+                    slot.redial
+                        .set_connections(num_established.get(), Instant::now().into_std());
+                    if !was {
+                        tracing::info!(me = %self.me, peer = %i, remote = %endpoint.get_remote_address(), "connected");
+                    }
+                }
+            }
+            SwarmEvent::ConnectionClosed {
+                peer_id,
+                num_established,
+                cause,
+                ..
+            } => {
+                let Some(i) = self.index.get(&peer_id).copied() else {
+                    return;
+                };
+                if let Some(slot) = self.peers.get_mut(i.as_usize()) {
+                    slot.redial
+                        .set_connections(num_established, Instant::now().into_std());
+                }
+                if num_established == 0 {
+                    let cause = cause.map(|c| c.to_string()).unwrap_or_default();
+                    tracing::info!(me = %self.me, peer = %i, %cause, "disconnected");
+                }
+            }
+            SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
+                let peer = peer_id.and_then(|p| self.index.get(&p).copied());
+                tracing::debug!(me = %self.me, ?peer, %error, "dial failed");
+            }
+            SwarmEvent::IncomingConnectionError {
+                send_back_addr,
+                error,
+                ..
+            } => {
+                tracing::debug!(me = %self.me, remote = %send_back_addr, %error, "inbound connection failed");
+            }
+            SwarmEvent::NewListenAddr { address, .. } => {
+                tracing::info!(me = %self.me, %address, "listening");
+            }
+            _ => {}
+        }
+    }
+
+    fn on_one_way(&mut self, kind: MessageKind, event: request_response::Event<Vec<u8>, Vec<u8>>) {
+        match event {
+            request_response::Event::Message {
+                peer,
+                message:
+                    request_response::Message::Request {
+                        request, channel, ..
+                    },
+                ..
+            } => {
+                let Some(from) = self.index.get(&peer).copied() else {
+                    tracing::warn!(%peer, %kind, "message from unlisted peer dropped");
+                    return;
+                };
+                let behaviour = self.swarm.behaviour_mut();
+                let protocol = match kind {
+                    MessageKind::Envelope => &mut behaviour.envelope,
+                    _ => &mut behaviour.consensus,
+                };
+                let _ = protocol.send_response(channel, Vec::new());
+                let event = match kind {
+                    MessageKind::Envelope => Event::Envelope {
+                        from,
+                        bytes: request,
+                    },
+                    _ => Event::Consensus {
+                        from,
+                        bytes: request,
+                    },
+                };
+                self.emit(event);
+            }
+            request_response::Event::Message { .. }
+            | request_response::Event::ResponseSent { .. } => {}
+            request_response::Event::OutboundFailure { peer, error, .. } => {
+                Metrics::bump(&self.metrics.send_failures);
+                let to = self.index.get(&peer).copied();
+                tracing::debug!(me = %self.me, ?to, %kind, %error, "message not acknowledged");
+            }
+            request_response::Event::InboundFailure { peer, error, .. } => {
+                tracing::debug!(me = %self.me, %peer, %kind, %error, "inbound message failed");
+            }
+        }
+    }
+
+    fn on_sync(&mut self, event: request_response::Event<Vec<u8>, Vec<u8>>) {
+        match event {
+            request_response::Event::Message {
+                peer,
+                message:
+                    request_response::Message::Request {
+                        request, channel, ..
+                    },
+                ..
+            } => {
+                let Some(from) = self.index.get(&peer).copied() else {
+                    tracing::warn!(%peer, "sync request from unlisted peer dropped");
+                    return;
+                };
+                let request = match SyncRequest::decode(&request) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        Metrics::bump(&self.metrics.malformed_dropped);
+                        tracing::warn!(me = %self.me, peer = %from, error = %e, "undecodable sync request dropped");
+                        return;
+                    }
+                };
+                let (tx, rx) = oneshot::channel();
+                self.replies
+                    .push(async move { (channel, rx.await.ok()) }.boxed());
+                let reply = SyncReply::new(tx, self.limits, self.metrics.clone());
+                self.emit(Event::SyncRequest {
+                    from,
+                    request,
+                    reply,
+                });
+            }
+            request_response::Event::Message {
+                message:
+                    request_response::Message::Response {
+                        request_id,
+                        response,
+                    },
+                ..
+            } => {
+                if let Some((_, waiter)) = self.sync_waiters.remove(&request_id) {
+                    let _ = waiter.send(Ok(response));
+                }
+            }
+            request_response::Event::OutboundFailure {
+                request_id, error, ..
+            } => {
+                Metrics::bump(&self.metrics.send_failures);
+                if let Some((peer, waiter)) = self.sync_waiters.remove(&request_id) {
+                    tracing::debug!(me = %self.me, %peer, %error, "sync request failed");
+                    let reason = failure_reason(&error);
+                    let _ = waiter.send(Err(Error::RequestFailed { peer, reason }));
+                }
+            }
+            request_response::Event::InboundFailure { peer, error, .. } => {
+                tracing::debug!(me = %self.me, %peer, %error, "inbound sync request failed");
+            }
+            request_response::Event::ResponseSent { .. } => {}
+        }
+    }
+}
+
+fn failure_reason(error: &OutboundFailure) -> RequestFailure {
+    match error {
+        OutboundFailure::DialFailure => RequestFailure::Unreachable,
+        OutboundFailure::Timeout => RequestFailure::Timeout,
+        OutboundFailure::ConnectionClosed => RequestFailure::ConnectionClosed,
+        OutboundFailure::UnsupportedProtocols => RequestFailure::UnsupportedProtocol,
+        OutboundFailure::Io(_) => RequestFailure::Stream,
+    }
+}
