@@ -82,6 +82,25 @@ pub struct IsolationForest {
     /// as fixed-size arrays, so the hot loop needs no bounds checks.
     #[serde(skip)]
     d8: Vec<Tree8>,
+    /// Derived, not serialised: depth-8 trees laid out for explanation, one
+    /// 32-byte node per slot holding everything a step of the walk reads.
+    #[serde(skip)]
+    e8: Vec<Explain8>,
+}
+
+/// One node of [`Explain8`]: split, and `ln(n_parent / n_child)` per child.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct ENode {
+    thr: f64,
+    w: [f64; 2],
+    feat: u32,
+}
+
+/// One depth-8 tree for the explanation walk (slot 255 is padding).
+#[derive(Debug, Clone, PartialEq)]
+struct Explain8 {
+    nodes: [ENode; 256],
+    leaf: [f64; 256],
 }
 
 /// One depth-8 tree in fixed-size arrays (slot 255 is padding).
@@ -224,6 +243,7 @@ impl IsolationForest {
             leaf: Vec::with_capacity(leaves * params.n_trees),
             split_w: Vec::new(),
             d8: Vec::new(),
+            e8: Vec::new(),
         };
         let mut all: Vec<usize> = (0..x.rows()).collect();
         for _ in 0..params.n_trees {
@@ -260,6 +280,7 @@ impl IsolationForest {
         }
         self.split_w = w;
         self.d8.clear();
+        self.e8.clear();
         if self.depth == 8 {
             for t in 0..self.n_trees as usize {
                 let mut tree = Tree8 {
@@ -273,7 +294,24 @@ impl IsolationForest {
                 }
                 tree.leaf
                     .copy_from_slice(&self.leaf[t * 256..(t + 1) * 256]);
+                let mut ex = Explain8 {
+                    nodes: [ENode {
+                        thr: f64::INFINITY,
+                        w: [0.0; 2],
+                        feat: 0,
+                    }; 256],
+                    leaf: tree.leaf,
+                };
+                let sw = &self.split_w[t * slots..(t + 1) * slots];
+                for (n, node) in ex.nodes.iter_mut().enumerate().take(255) {
+                    *node = ENode {
+                        thr: tree.thr[n],
+                        w: [sw[2 * n + 1], sw[2 * n + 2]],
+                        feat: tree.feat[n],
+                    };
+                }
                 self.d8.push(tree);
+                self.e8.push(ex);
             }
         }
     }
@@ -301,6 +339,47 @@ impl IsolationForest {
             }
         }
         out.copy_from_slice(&acc[..b]);
+    }
+
+    /// [`Self::score_explain`] on the depth-8 layout: the same weights, the
+    /// same operations in the same order, so the results are bit-identical.
+    fn score_explain_d8(&self, row: &[f64]) -> (f64, Vec<f64>) {
+        let c_psi = avg_path_length(self.psi as usize);
+        let mut out = vec![0.0; self.n_features as usize];
+        let mut path_sum = 0.0;
+        let mut path = [(0usize, 0.0f64); 8];
+        for tree in &self.e8 {
+            let mut len = 0;
+            let mut total = 0.0;
+            let mut n = 0usize;
+            for _ in 0..8 {
+                let node = &tree.nodes[n & 255];
+                let f = node.feat as usize;
+                let go = usize::from(row[f] > node.thr);
+                let w = node.w[go];
+                if w > 0.0 {
+                    path[len & 7] = (f, w);
+                    len += 1;
+                    total += w;
+                }
+                n = 2 * (n & 255) + 1 + go;
+            }
+            let h = tree.leaf[(n - 255) & 255];
+            path_sum += h;
+            let deficit = c_psi - h;
+            if total > 0.0 {
+                for &(f, w) in &path[..len.min(8)] {
+                    out[f] += deficit * w / total;
+                }
+            }
+        }
+        let norm = self.norm();
+        if norm > 0.0 {
+            for v in &mut out {
+                *v /= norm;
+            }
+        }
+        (self.to_score(path_sum), out)
     }
 
     /// Number of input features.
@@ -410,6 +489,9 @@ impl IsolationForest {
     /// score is bit-identical to it.
     pub fn score_explain(&self, row: &[f64]) -> Result<(f64, Vec<f64>)> {
         self.check_width(row.len())?;
+        if self.depth == 8 && self.e8.len() == self.n_trees as usize {
+            return Ok(self.score_explain_d8(row));
+        }
         let mut path_sum = 0.0;
         let internal = (1usize << self.depth) - 1;
         let slots = 2 * internal + 1;
