@@ -10,7 +10,7 @@ use cryptanet_sdk::detect::{rule, Features, Verdict};
 
 /// Scores a feature vector with a model. Must be deterministic: the same
 /// model and features give the same bytes on every peer.
-pub trait Detector {
+pub trait Detector: Send + Sync {
     /// Returns the verdict bytes for `features` under `model` (an id or hash).
     fn detect(&self, model: &[u8], features: &[u8]) -> Result<Vec<u8>>;
 }

@@ -233,3 +233,31 @@ fn is_host_function(name: &str) -> bool {
     ]
     .contains(&name)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn shareable<T: Send + Sync>() {}
+
+    #[test]
+    fn runtime_is_shareable_and_caches_by_code_hash() {
+        shareable::<Runtime>();
+        shareable::<Chaincode>();
+        shareable::<crate::lifecycle::InstallStore>();
+        let rt = Runtime::new(RuntimeConfig {
+            pool_instances: 4,
+            ..RuntimeConfig::default()
+        })
+        .unwrap();
+        let wasm =
+            wat::parse_str(r#"(module (memory (export "memory") 1) (func (export "cn_invoke")))"#)
+                .unwrap();
+        let a = rt.load(&wasm).unwrap();
+        let b = rt.load(&wasm).unwrap();
+        assert!(Arc::ptr_eq(&a, &b));
+        assert_eq!(a.code_hash(), Digest::of(&wasm));
+        assert_eq!(rt.cached_modules(), 1);
+    }
+}

@@ -29,8 +29,9 @@ pub struct HistoryEntry {
 
 /// Read access to committed world state, per namespace. Implementations
 /// must be deterministic: the same committed state gives the same answers,
-/// with ranges in ascending key order.
-pub trait StateView {
+/// with ranges in ascending key order. `Send + Sync` so one view can serve
+/// invocations on several threads.
+pub trait StateView: Send + Sync {
     /// The committed value of `key`.
     fn get(&self, ns: &str, key: &[u8]) -> Result<Option<VersionedValue>>;
     /// Keys in `[start, end)` (`end` empty: unbounded), ascending, at most

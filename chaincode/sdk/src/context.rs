@@ -242,3 +242,55 @@ impl Context {
         })
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    fn ctx() -> Context {
+        Context::from_tx(TxContext {
+            tx_id: [1; 32],
+            timestamp_ms: 5,
+            creator_msp_id: "Org1MSP".into(),
+            creator_cert: vec![],
+            function: "F".into(),
+            args: vec![b"42".to_vec(), b"x".to_vec(), br#"{"a":1}"#.to_vec()],
+            transient: vec![("k".into(), b"v".to_vec())],
+        })
+    }
+
+    #[test]
+    fn typed_arguments_and_transient_data() {
+        let c = ctx();
+        assert_eq!(c.arg::<u64>(0).unwrap(), 42);
+        assert_eq!(
+            c.arg::<u64>(1),
+            Err(Error::BadArgument {
+                index: 1,
+                expected: "u64"
+            })
+        );
+        assert_eq!(c.arg::<String>(3), Err(Error::MissingArgument { index: 3 }));
+        let v: serde_json::Value = c.json_arg(2).unwrap();
+        assert_eq!(v["a"], 1);
+        assert_eq!(c.transient("k"), Some(&b"v"[..]));
+        assert_eq!(c.transient("nope"), None);
+        assert_eq!(
+            (c.function(), c.creator_msp_id(), c.timestamp_ms()),
+            ("F", "Org1MSP", 5)
+        );
+    }
+
+    #[test]
+    fn outside_the_host_state_calls_fail_cleanly() {
+        let c = ctx();
+        assert_eq!(
+            c.get_state(b"k"),
+            Err(Error::Host {
+                code: abi::ERR_NOT_IN_HOST
+            })
+        );
+    }
+}
