@@ -123,6 +123,12 @@ impl Runtime {
         state: Arc<dyn StateView>,
         detector: Arc<dyn Detector>,
     ) -> Result<Execution> {
+        // Chaincode writes only its own namespace, never a system one.
+        if !crate::lifecycle::definition::is_valid_name(chaincode) {
+            return Err(Error::InvalidDefinition {
+                reason: "not a chaincode name (system namespaces cannot be invoked)",
+            });
+        }
         let fuel_limit = self.config.fuel_limit;
         let data = HostState {
             sim: TxSimulator::new(state, chaincode),
@@ -259,5 +265,21 @@ mod tests {
         assert!(Arc::ptr_eq(&a, &b));
         assert_eq!(a.code_hash(), Digest::of(&wasm));
         assert_eq!(rt.cached_modules(), 1);
+        let denied = rt.execute(
+            &a,
+            crate::lifecycle::LIFECYCLE_NS,
+            &crate::Invocation {
+                tx_id: Digest::ZERO,
+                timestamp_ms: 0,
+                creator_msp_id: "Org1MSP".into(),
+                creator_cert: vec![],
+                function: "F".into(),
+                args: vec![],
+                transient: vec![],
+            },
+            Arc::new(crate::MemoryState::new()),
+            Arc::new(crate::TestDetector),
+        );
+        assert!(matches!(denied, Err(Error::InvalidDefinition { .. })));
     }
 }
