@@ -142,3 +142,42 @@ fn no_response_is_an_error() {
             .unwrap();
     assert!(matches!(run(&rt, &wasm), Err(Error::NoResponse)));
 }
+
+#[test]
+fn host_calls_are_metered() {
+    // Loops on get_state with a 4 KiB key: every call is charged, so the
+    // loop ends in OutOfFuel even though the guest executes few instructions.
+    let wasm = wat::parse_str(
+        r#"(module
+             (import "cryptanet" "get_state" (func $get (param i32 i32) (result i64)))
+             (memory (export "memory") 1)
+             (data (i32.const 0) "k")
+             (func (export "cn_invoke")
+               (loop $l (drop (call $get (i32.const 0) (i32.const 4096))) (br $l))))"#,
+    )
+    .unwrap();
+    let rt = runtime();
+    assert!(matches!(run(&rt, &wasm), Err(Error::OutOfFuel { .. })));
+    assert_eq!(run(&rt, &fixture("noop")).unwrap().response.status, 200);
+}
+
+#[test]
+fn misusing_the_return_buffer_gets_an_error_code() {
+    // read_return without a pending value answers ERR_NO_RETURN (-5); the
+    // module reports the code it got as its response status.
+    let wasm = wat::parse_str(
+        r#"(module
+             (import "cryptanet" "read_return" (func $rr (param i32 i32) (result i64)))
+             (import "cryptanet" "set_response"
+               (func $resp (param i32 i32 i32 i32 i32) (result i64)))
+             (memory (export "memory") 1)
+             (func (export "cn_invoke")
+               (local $code i32)
+               (local.set $code (i32.wrap_i64 (call $rr (i32.const 0) (i32.const 4))))
+               (drop (call $resp (i32.sub (i32.const 0) (local.get $code))
+                                 (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0)))))"#,
+    )
+    .unwrap();
+    let rt = runtime();
+    assert_eq!(run(&rt, &wasm).unwrap().response.status, 5);
+}
