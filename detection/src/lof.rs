@@ -97,7 +97,6 @@ impl Lof {
         }
         let k = params.k;
         let raw = knn_tree(&reference, &reference, k + 1)?;
-        let cols = reference.cols();
         let dist = |a: usize, b: usize| libm::sqrt(sq_dist(reference.row(a), reference.row(b)));
         // Neighbours excluding the point itself, sorted by (distance, index).
         let neigh: Vec<Vec<(usize, f64)>> = raw
@@ -114,7 +113,6 @@ impl Lof {
                 v
             })
             .collect();
-        let _ = cols;
         let k_dist: Vec<f64> = neigh
             .iter()
             .map(|v| v.last().map_or(0.0, |p| p.1))
@@ -148,7 +146,8 @@ impl Lof {
         &self.train_scores
     }
 
-    fn lof_from(&self, q: &[f64], neigh: &[(usize, f64)]) -> f64 {
+    /// LOF of a point from its neighbours `(index, distance)`.
+    fn lof_from(&self, neigh: &[(usize, f64)]) -> f64 {
         let mut reach = 0.0;
         let mut lrd_sum = 0.0;
         for &(o, d) in neigh {
@@ -157,7 +156,6 @@ impl Lof {
         }
         let m = neigh.len().max(1) as f64;
         let lrd_q = 1.0 / (reach / m + LRD_EPS);
-        let _ = q;
         (lrd_sum / m) / lrd_q
     }
 
@@ -178,7 +176,7 @@ impl Lof {
     pub fn score_row(&self, row: &[f64]) -> Result<f64> {
         self.check(row.len())?;
         let nn = self.neighbours(row);
-        Ok(self.lof_from(row, &nn))
+        Ok(self.lof_from(&nn))
     }
 
     /// LOF of many new rows (k-d tree).
@@ -195,7 +193,7 @@ impl Lof {
                     .map(|j| (j, libm::sqrt(sq_dist(self.reference.row(j), q))))
                     .collect();
                 nn.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
-                self.lof_from(q, &nn)
+                self.lof_from(&nn)
             })
             .collect())
     }
@@ -205,7 +203,7 @@ impl Lof {
         self.check(row.len())?;
         let nn = self.neighbours(row);
         let share = nearest_share(row, nn.first().map(|p| self.reference.row(p.0)));
-        Ok((self.lof_from(row, &nn), share))
+        Ok((self.lof_from(&nn), share))
     }
 
     /// Per-feature share of the squared distance to the nearest reference row.
