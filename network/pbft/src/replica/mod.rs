@@ -150,6 +150,7 @@ impl Replica {
     pub fn start(&mut self) -> Vec<Output> {
         self.arm_status_timer();
         if let Some(target) = self.changing_to {
+            self.arm_view_change_timer();
             self.send_view_change(target);
         }
         if self.last_executed < self.stable.seq {

@@ -54,7 +54,7 @@ impl Replica {
             }
         }
         let peer_target = s.changing_to.unwrap_or(s.view);
-        if self.changing_to.is_none() && s.view < self.view && peer_target <= self.view {
+        if s.view < self.view && peer_target <= self.view {
             if let Some(nv) = self.last_new_view.clone() {
                 self.send(to, nv);
             }

@@ -8,9 +8,12 @@
 //! - A replica that holds VIEW-CHANGEs for views above its own from f + 1
 //!   distinct replicas joins the smallest of those views, even if its own
 //!   timer has not expired (at least one honest replica is asking).
-//! - Once 2f + 1 VIEW-CHANGEs for its target are in, it arms the view-change
-//!   timer; if no valid NEW-VIEW arrives in time it moves on to the next view.
-//!   The timeout doubles with each consecutive failed view change.
+//! - It arms the view-change timer when it sends its VIEW-CHANGE; if no valid
+//!   NEW-VIEW arrives in time it moves on to the next view. The timeout
+//!   doubles with each consecutive view change without progress. (The paper
+//!   arms it only once 2f + 1 VIEW-CHANGEs are in; the simulator found that
+//!   this can wait forever when the VIEW-CHANGEs a replica needs were sent
+//!   by replicas that have since installed the view or restarted.)
 
 use super::Replica;
 use crate::error::{Error, Result};
@@ -61,8 +64,15 @@ impl Replica {
         }));
         self.disarm(TimeoutKind::Request);
         self.disarm(TimeoutKind::Batch);
-        self.disarm(TimeoutKind::ViewChange);
+        self.arm_view_change_timer();
         self.send_view_change(target);
+    }
+
+    /// Arms the view-change timer: `view_change_timeout × 2^k` after k
+    /// consecutive view changes without progress.
+    pub(super) fn arm_view_change_timer(&mut self) {
+        let after = self.cfg.view_change_timeout << self.vc_attempts.min(MAX_BACKOFF_SHIFT);
+        self.arm(TimeoutKind::ViewChange, after);
     }
 
     /// Builds, records and broadcasts this replica's VIEW-CHANGE for `target`.
@@ -181,8 +191,8 @@ impl Replica {
         }
     }
 
-    /// With 2f + 1 VIEW-CHANGEs for our target: arm the timer, and if we are
-    /// the new primary, announce the view.
+    /// With 2f + 1 VIEW-CHANGEs for our target, the new primary announces
+    /// the view.
     pub(super) fn check_view_change_quorum(&mut self, target: View) {
         if self.changing_to != Some(target) {
             return;
@@ -190,10 +200,6 @@ impl Replica {
         let have = self.view_changes.get(&target).map_or(0, |by| by.len());
         if have < self.cfg.quorum() {
             return;
-        }
-        if !self.timers.is_armed(TimeoutKind::ViewChange) {
-            let after = self.cfg.view_change_timeout << self.vc_attempts.min(MAX_BACKOFF_SHIFT);
-            self.arm(TimeoutKind::ViewChange, after);
         }
         if self.cfg.primary(target) == self.cfg.id {
             self.send_new_view(target);
