@@ -26,6 +26,7 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// one HTTP/2 connection. Cloning is cheap.
 #[derive(Clone, Debug)]
 pub struct PeerClient {
+    limits: Limits,
     gateway: GatewayClient<Channel>,
     deliver: DeliverClient<Channel>,
     admin: AdminClient<Channel>,
@@ -72,6 +73,19 @@ fn response_from_wire(r: Option<v1::Response>) -> Result<Response> {
     })
 }
 
+/// Refuses a request over the limit before sending it. (A tonic client
+/// sending one anyway resets the HTTP/2 stream and reports `INTERNAL`.)
+fn check_size<M: prost::Message>(message: &M, limits: Limits) -> Result<()> {
+    let len = message.encoded_len();
+    if len > limits.max_request_bytes {
+        return Err(Error::RequestTooLarge {
+            len,
+            limit: limits.max_request_bytes,
+        });
+    }
+    Ok(())
+}
+
 impl PeerClient {
     /// Connects to `uri` (e.g. `http://127.0.0.1:7051`).
     pub async fn connect(uri: &str, limits: Limits) -> Result<Self> {
@@ -85,6 +99,7 @@ impl PeerClient {
     /// Wraps an existing channel (e.g. one configured with TLS).
     pub fn from_channel(channel: Channel, limits: Limits) -> Self {
         PeerClient {
+            limits,
             gateway: GatewayClient::new(channel.clone()).with_limits(limits),
             deliver: DeliverClient::new(channel.clone()).with_limits(limits),
             admin: AdminClient::new(channel).with_limits(limits),
@@ -111,6 +126,7 @@ impl PeerClient {
         let request = v1::SignedProposal {
             signed_proposal: cryptanet_types::codec::encode(proposal)?,
         };
+        check_size(&request, self.limits)?;
         let reply = self.gateway().evaluate(request).await?.into_inner();
         response_from_wire(reply.result)
     }
@@ -124,6 +140,7 @@ impl PeerClient {
             }),
             endorsing_orgs: orgs.to_vec(),
         };
+        check_size(&request, self.limits)?;
         let reply = self.gateway().endorse(request).await?.into_inner();
         Ok(Endorsed {
             tx_id: tx_id_from_wire(&reply.tx_id)?,
@@ -138,6 +155,7 @@ impl PeerClient {
         let request = v1::SubmitRequest {
             envelope: envelope.to_bytes()?,
         };
+        check_size(&request, self.limits)?;
         let reply = self.gateway().submit(request).await?.into_inner();
         tx_id_from_wire(&reply.tx_id)
     }

@@ -38,6 +38,14 @@ pub enum Error {
         /// What was wrong.
         reason: &'static str,
     },
+    /// A request message larger than the client's request limit; not sent.
+    #[error("request of {len} bytes exceeds the limit of {limit} bytes")]
+    RequestTooLarge {
+        /// Encoded size of the request message.
+        len: usize,
+        /// The client's `max_request_bytes`.
+        limit: usize,
+    },
     /// Canonical encoding or decoding of a `cryptanet-types` value failed.
     #[error(transparent)]
     Types(#[from] cryptanet_types::Error),

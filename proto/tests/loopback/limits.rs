@@ -2,8 +2,10 @@
 //! status (no panic) and keeps serving; a client refuses to send one.
 
 use crate::server::{TestPeer, BOUND};
+use cryptanet_proto::client::PeerClient;
 use cryptanet_proto::v1::gateway_client::GatewayClient;
-use cryptanet_proto::{v1, Limits, WithLimits};
+use cryptanet_proto::{v1, Error, Limits, WithLimits};
+use cryptanet_types::{Envelope, Signature};
 use tokio::time::timeout;
 use tonic::Code;
 
@@ -43,13 +45,23 @@ async fn oversized_request_is_rejected_and_server_keeps_serving() {
         .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
 
-    // A client with a small request limit refuses to send at all.
-    let mut small_client = GatewayClient::new(peer.channel().await).with_limits(SMALL);
-    let status = timeout(BOUND, small_client.submit(big))
-        .await
-        .unwrap()
-        .unwrap_err();
-    assert!(too_large(status.code()), "got {status:?}");
+    // PeerClient refuses to send it, with a typed error.
+    let small = PeerClient::from_channel(peer.channel().await, SMALL);
+    let envelope = Envelope {
+        payload: vec![7; 200 * 1024],
+        signature: Signature([0; 64]),
+    };
+    let refused = timeout(BOUND, small.submit(&envelope)).await.unwrap();
+    assert!(
+        matches!(refused, Err(Error::RequestTooLarge { limit, len }) if limit == SMALL.max_request_bytes && len > limit),
+        "{refused:?}"
+    );
+
+    // A bare generated client with a small request limit fails the call
+    // without sending the message: tonic resets the stream (INTERNAL).
+    let mut bare = GatewayClient::new(peer.channel().await).with_limits(SMALL);
+    let status = timeout(BOUND, bare.submit(big)).await.unwrap().unwrap_err();
+    assert_eq!(status.code(), Code::Internal, "{status:?}");
 
     peer.stop().await;
 }
