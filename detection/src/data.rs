@@ -50,6 +50,14 @@ impl Matrix {
         Matrix::new(rows.len(), cols, data)
     }
 
+    /// True when the shape matches the buffer and every value is finite
+    /// (decoded matrices bypass [`Matrix::new`], so models check this).
+    pub fn is_consistent(&self) -> bool {
+        self.cols > 0
+            && self.rows.checked_mul(self.cols) == Some(self.data.len())
+            && self.data.iter().all(|v| v.is_finite())
+    }
+
     /// Number of rows.
     pub fn rows(&self) -> usize {
         self.rows
@@ -237,5 +245,12 @@ mod tests {
         assert_eq!(a.iter().filter(|&&i| t.y[i] == 1).count(), 1);
         assert!(Labelled::parse_csv("a,label\nx,1\n").is_err());
         assert!(Matrix::new(1, 2, vec![1.0, f64::NAN]).is_err());
+        assert!(z.is_consistent());
+        let forged = Matrix {
+            rows: 3,
+            cols: 2,
+            data: vec![0.0; 4],
+        };
+        assert!(!forged.is_consistent());
     }
 }

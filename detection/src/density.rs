@@ -145,7 +145,8 @@ impl DbscanDensity {
 
     /// Checks shape and values after decoding.
     pub fn validate(&self, n_features: usize) -> Result<()> {
-        if self.clustered.cols() != n_features
+        if !self.clustered.is_consistent()
+            || self.clustered.cols() != n_features
             || self.clustered.rows() == 0
             || !(self.eps.is_finite() && self.eps > 0.0)
         {

@@ -219,7 +219,8 @@ impl Lof {
     /// Checks shape and values after decoding.
     pub fn validate(&self, n_features: usize) -> Result<()> {
         let n = self.reference.rows();
-        if self.reference.cols() != n_features
+        if !self.reference.is_consistent()
+            || self.reference.cols() != n_features
             || self.k == 0
             || n < self.k as usize
             || self.k_dist.len() != n

@@ -162,7 +162,8 @@ impl Ocsvm {
 
     /// Checks shape and values after decoding.
     pub fn validate(&self, n_features: usize) -> Result<()> {
-        if self.sv.cols() != n_features
+        if !self.sv.is_consistent()
+            || self.sv.cols() != n_features
             || self.sv.rows() != self.alpha.len()
             || self.alpha.is_empty()
             || !(self.gamma.is_finite() && self.gamma > 0.0)

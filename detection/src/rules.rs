@@ -165,7 +165,7 @@ pub fn evaluate(
         ));
     }
     let reg = spec.registered_quantity as i64;
-    let min_qty = reg - reg * limits.quantity_tolerance_permille as i64 / 1000;
+    let min_qty = reg - reg.saturating_mul(limits.quantity_tolerance_permille as i64) / 1000;
     if (c.quantity as i64) < min_qty {
         let d = run_duration(recent, c, |r| (r.quantity as i64) < min_qty);
         out.push(breach(
