@@ -2,6 +2,7 @@
 
 use crate::error::{Error, Result};
 use std::path::PathBuf;
+use std::time::Duration;
 use wasmtime::{
     Config, Enabled, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig,
 };
@@ -39,6 +40,9 @@ pub struct RuntimeConfig {
     pub memory_keep_resident: usize,
     /// Directory for compiled modules; `None` keeps the cache in memory only.
     pub cache_dir: Option<PathBuf>,
+    /// Optional wall-clock safety net per invocation (see [`crate::epoch`]);
+    /// `None` (the default) relies on fuel alone.
+    pub wall_clock_limit: Option<Duration>,
 }
 
 impl Default for RuntimeConfig {
@@ -56,6 +60,7 @@ impl Default for RuntimeConfig {
             pool_instances: 64,
             memory_keep_resident: 2 << 20,
             cache_dir: None,
+            wall_clock_limit: None,
         }
     }
 }
@@ -79,7 +84,8 @@ pub fn engine(config: &RuntimeConfig) -> Result<Engine> {
         .wasm_multi_memory(false)
         .wasm_gc(false)
         .wasm_stack_switching(false)
-        .max_wasm_stack(config.max_wasm_stack);
+        .max_wasm_stack(config.max_wasm_stack)
+        .epoch_interruption(config.wall_clock_limit.is_some());
     // Threads (shared memories, atomics' waits), exceptions, function
     // references and the component model are off by construction: the
     // workspace builds wasmtime without the `threads`, `gc` and

@@ -64,6 +64,12 @@ pub enum Error {
         /// Limit.
         limit: usize,
     },
+    /// The wall-clock safety net interrupted the invocation.
+    #[error("interrupted after the wall-clock limit of {limit:?}")]
+    WallClock {
+        /// The configured limit.
+        limit: std::time::Duration,
+    },
     /// The guest exhausted its call stack.
     #[error("wasm stack overflow")]
     StackOverflow,

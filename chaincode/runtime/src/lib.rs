@@ -22,6 +22,7 @@
 mod cache;
 pub mod config;
 pub mod detector;
+pub mod epoch;
 pub mod error;
 pub mod execution;
 mod host;

@@ -10,6 +10,7 @@
 use crate::cache::{disk::DiskCache, MemoryCache};
 use crate::config::{engine, RuntimeConfig};
 use crate::detector::Detector;
+use crate::epoch::Ticker;
 use crate::error::{Error, Result};
 use crate::execution::{Execution, Invocation};
 use crate::host::{self, HostState, Limiter};
@@ -42,6 +43,8 @@ pub struct Runtime {
     config: Arc<RuntimeConfig>,
     memory_cache: MemoryCache,
     disk_cache: Option<DiskCache>,
+    /// Running only when `wall_clock_limit` is set; stops when dropped.
+    _ticker: Option<Ticker>,
 }
 
 impl Runtime {
@@ -53,7 +56,14 @@ impl Runtime {
             Some(dir) => Some(DiskCache::open(dir, &engine)?),
             None => None,
         };
+        let ticker = match config.wall_clock_limit {
+            Some(_) => Some(Ticker::start(&engine).map_err(|e| Error::Engine {
+                reason: format!("cannot start the epoch ticker: {e}"),
+            })?),
+            None => None,
+        };
         Ok(Runtime {
+            _ticker: ticker,
             engine,
             linker,
             config: Arc::new(config),
@@ -145,6 +155,9 @@ impl Runtime {
         let mut store = Store::new(&self.engine, data);
         store.limiter(|s| &mut s.limiter);
         store.set_fuel(fuel_limit).map_err(host::engine)?;
+        if let Some(limit) = self.config.wall_clock_limit {
+            store.set_epoch_deadline(crate::epoch::ticks(limit));
+        }
 
         let run = |store: &mut Store<HostState>| -> wasmtime::Result<()> {
             let instance = code.pre.instantiate(&mut *store)?;
@@ -157,7 +170,7 @@ impl Runtime {
         let fuel_used = fuel_limit.saturating_sub(store.get_fuel().unwrap_or(0));
         let state = store.into_data();
         if let Err(e) = outcome {
-            return Err(classify(state, e, fuel_limit));
+            return Err(classify(state, e, fuel_limit, self.config.wall_clock_limit));
         }
         let response = state.response.ok_or(Error::NoResponse)?;
         Ok(Execution {
@@ -173,7 +186,12 @@ impl Runtime {
 }
 
 /// Turns a failed call into the most precise error available.
-fn classify(state: HostState, e: wasmtime::Error, fuel_limit: u64) -> Error {
+fn classify(
+    state: HostState,
+    e: wasmtime::Error,
+    fuel_limit: u64,
+    wall_clock_limit: Option<std::time::Duration>,
+) -> Error {
     if let Some(fault) = state.fault {
         return fault;
     }
@@ -187,6 +205,9 @@ fn classify(state: HostState, e: wasmtime::Error, fuel_limit: u64) -> Error {
     match e.downcast_ref::<Trap>() {
         Some(Trap::OutOfFuel) => Error::OutOfFuel { limit: fuel_limit },
         Some(Trap::StackOverflow) => Error::StackOverflow,
+        Some(Trap::Interrupt) => Error::WallClock {
+            limit: wall_clock_limit.unwrap_or_default(),
+        },
         Some(&trap) => Error::Trap { trap },
         None => Error::Engine {
             reason: format!("{e:#}"),

@@ -181,3 +181,22 @@ fn misusing_the_return_buffer_gets_an_error_code() {
     let rt = runtime();
     assert_eq!(run(&rt, &wasm).unwrap().response.status, 5);
 }
+
+#[test]
+fn wall_clock_safety_net_interrupts_when_enabled() {
+    // Fuel set absurdly high: only the optional epoch deadline stops the loop.
+    let limit = std::time::Duration::from_millis(50);
+    let rt = Runtime::new(cryptanet_chaincode::RuntimeConfig {
+        fuel_limit: u64::MAX / 2,
+        wall_clock_limit: Some(limit),
+        pool_instances: 4,
+        ..Default::default()
+    })
+    .unwrap();
+    let err = run(&rt, &fixture("infinite-loop")).unwrap_err();
+    assert!(
+        matches!(err, Error::WallClock { limit: l } if l == limit),
+        "{err:?}"
+    );
+    assert_eq!(run(&rt, &fixture("noop")).unwrap().response.status, 200);
+}
