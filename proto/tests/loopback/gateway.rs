@@ -1,7 +1,8 @@
 //! Submit, CommitStatus, Evaluate, the ChaincodeEvents and Deliver streams,
 //! end to end over loopback, plus typed errors with `ErrorDetail`.
 
-use crate::server::{TestPeer, BOUND, CHAINCODE, EVENT};
+use crate::server::{TestPeer, BOUND};
+use crate::test_gateway::{CHAINCODE, EVENT};
 use cryptanet_proto::convert::decode_block;
 use cryptanet_proto::status::{error_detail, reason};
 use cryptanet_proto::v1::deliver_request::Start;

@@ -8,3 +8,5 @@ mod gateway;
 mod limits;
 mod manual;
 mod server;
+mod test_deliver;
+mod test_gateway;
