@@ -57,6 +57,9 @@ pub(crate) struct PeerSlot {
 
 type PendingReply = BoxFuture<'static, (ResponseChannel<Vec<u8>>, Option<Vec<u8>>)>;
 
+/// Who asked for blocks, and where their answer goes.
+type SyncWaiter = (PeerIndex, oneshot::Sender<Result<Vec<u8>>>);
+
 /// State owned by the swarm task.
 pub(crate) struct SwarmTask {
     pub(crate) swarm: Swarm<Behaviour>,
@@ -70,8 +73,7 @@ pub(crate) struct SwarmTask {
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) redial_check: Duration,
     pub(crate) undelivered: Option<Event>,
-    pub(crate) sync_waiters:
-        HashMap<OutboundRequestId, (PeerIndex, oneshot::Sender<Result<Vec<u8>>>)>,
+    pub(crate) sync_waiters: HashMap<OutboundRequestId, SyncWaiter>,
     pub(crate) replies: FuturesUnordered<PendingReply>,
 }
 
@@ -80,10 +82,13 @@ impl SwarmTask {
     pub(crate) async fn run(mut self) {
         let mut tick = tokio::time::interval(self.redial_check);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // A second handle on the event queue, so that a reserved slot does
+        // not borrow `self` while the other branches' handlers run.
+        let events = self.events.clone();
         let done = loop {
             let waiting = self.undelivered.is_some();
             tokio::select! {
-                permit = self.events.reserve(), if waiting => {
+                permit = events.reserve(), if waiting => {
                     let event = self.undelivered.take();
                     match (permit, event) {
                         (Ok(permit), Some(event)) => {
@@ -106,6 +111,7 @@ impl SwarmTask {
             }
         };
         tracing::info!(me = %self.me, "p2p transport shutting down");
+        drop(events);
         drop(self);
         if let Some(done) = done {
             let _ = done.send(());
