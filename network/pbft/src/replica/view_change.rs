@@ -71,7 +71,8 @@ impl Replica {
     /// Arms the view-change timer: `view_change_timeout × 2^k` after k
     /// consecutive view changes without progress.
     pub(super) fn arm_view_change_timer(&mut self) {
-        let after = self.cfg.view_change_timeout << self.vc_attempts.min(MAX_BACKOFF_SHIFT);
+        let factor = 1u64 << self.vc_attempts.min(MAX_BACKOFF_SHIFT);
+        let after = self.cfg.view_change_timeout.saturating_mul(factor);
         self.arm(TimeoutKind::ViewChange, after);
     }
 
