@@ -84,6 +84,9 @@ pub struct Config {
     /// Capacity of the queue of outgoing commands; a full queue makes
     /// `send` wait.
     pub command_queue: usize,
+    /// One-way messages held per disconnected peer until a connection is
+    /// up; beyond this the oldest is dropped (and counted as a send failure).
+    pub pending_per_peer: usize,
     /// How long a request (including a consensus delivery ack) may take.
     pub request_timeout: Duration,
     /// Redial schedule for disconnected peers.
@@ -100,6 +103,7 @@ impl Default for Config {
             limits: Limits::default(),
             event_queue: 1024,
             command_queue: 1024,
+            pending_per_peer: 1024,
             request_timeout: Duration::from_secs(10),
             backoff: BackoffConfig::default(),
             redial_check: Duration::from_millis(100),

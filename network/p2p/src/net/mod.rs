@@ -72,6 +72,7 @@ impl Libp2pTransport {
                 peer_id,
                 addr: info.addr.clone(),
                 redial: Redial::new(config.backoff, now),
+                waiting: Default::default(),
             });
         }
 
@@ -109,6 +110,7 @@ impl Libp2pTransport {
             limits: config.limits,
             metrics: metrics.clone(),
             redial_check: config.redial_check,
+            pending_per_peer: config.pending_per_peer,
             undelivered: None,
             sync_waiters: HashMap::new(),
             replies: Default::default(),

@@ -23,7 +23,7 @@ use libp2p::request_response::{self, OutboundFailure, OutboundRequestId, Respons
 use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
 use libp2p::swarm::SwarmEvent;
 use libp2p::{Multiaddr, PeerId, Swarm};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -53,6 +53,8 @@ pub(crate) struct PeerSlot {
     pub(crate) peer_id: PeerId,
     pub(crate) addr: Multiaddr,
     pub(crate) redial: Redial,
+    /// One-way messages waiting for a connection, oldest first.
+    pub(crate) waiting: VecDeque<(MessageKind, Vec<u8>)>,
 }
 
 type PendingReply = BoxFuture<'static, (ResponseChannel<Vec<u8>>, Option<Vec<u8>>)>;
@@ -72,6 +74,7 @@ pub(crate) struct SwarmTask {
     pub(crate) limits: Limits,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) redial_check: Duration,
+    pub(crate) pending_per_peer: usize,
     pub(crate) undelivered: Option<Event>,
     pub(crate) sync_waiters: HashMap<OutboundRequestId, SyncWaiter>,
     pub(crate) replies: FuturesUnordered<PendingReply>,
@@ -128,6 +131,10 @@ impl SwarmTask {
             let opts = DialOpts::peer_id(slot.peer_id)
                 .addresses(vec![slot.addr.clone()])
                 .condition(PeerCondition::DisconnectedAndNotDialing)
+                // A fresh source port: two peers dialing each other from
+                // their listen ports at once would use the same TCP 4-tuple
+                // and one dial would fail.
+                .allocate_new_port()
                 .build();
             if let Err(e) = self.swarm.dial(opts) {
                 tracing::debug!(peer = i, error = %e, "dial not started");
@@ -138,16 +145,23 @@ impl SwarmTask {
     fn on_command(&mut self, command: Command) {
         match command {
             Command::Send { to, kind, bytes } => {
-                let Some(slot) = self.peers.get(to.as_usize()) else {
+                let Some(slot) = self.peers.get_mut(to.as_usize()) else {
                     return;
                 };
-                let behaviour = self.swarm.behaviour_mut();
-                let protocol = match kind {
-                    MessageKind::Envelope => &mut behaviour.envelope,
-                    _ => &mut behaviour.consensus,
-                };
-                protocol.send_request_with_addresses(&slot.peer_id, bytes, vec![slot.addr.clone()]);
                 Metrics::bump(&self.metrics.sent);
+                if slot.redial.is_connected() {
+                    send_one_way(&mut self.swarm, slot.peer_id, kind, bytes);
+                    return;
+                }
+                // Not connected: hold the message for the connection the
+                // redial schedule is making, instead of letting each send
+                // start (and possibly lose) its own dial.
+                if slot.waiting.len() >= self.pending_per_peer.max(1) {
+                    slot.waiting.pop_front();
+                    Metrics::bump(&self.metrics.send_failures);
+                    tracing::debug!(me = %self.me, peer = %to, "peer unreachable; oldest held message dropped");
+                }
+                slot.waiting.push_back((kind, bytes));
             }
             Command::Sync { to, request, reply } => {
                 let Some(slot) = self.peers.get(to.as_usize()) else {
@@ -224,6 +238,9 @@ impl SwarmTask {
                     let was = slot.redial.is_connected();
                     slot.redial
                         .set_connections(num_established.get(), Instant::now().into_std());
+                    for (kind, bytes) in slot.waiting.drain(..) {
+                        send_one_way(&mut self.swarm, slot.peer_id, kind, bytes);
+                    }
                     if !was {
                         tracing::info!(me = %self.me, peer = %i, remote = %endpoint.get_remote_address(), "connected");
                     }
@@ -370,6 +387,16 @@ impl SwarmTask {
             request_response::Event::ResponseSent { .. } => {}
         }
     }
+}
+
+/// Hands a one-way message to its request-response protocol.
+fn send_one_way(swarm: &mut Swarm<Behaviour>, peer: PeerId, kind: MessageKind, bytes: Vec<u8>) {
+    let behaviour = swarm.behaviour_mut();
+    let protocol = match kind {
+        MessageKind::Envelope => &mut behaviour.envelope,
+        _ => &mut behaviour.consensus,
+    };
+    protocol.send_request(&peer, bytes);
 }
 
 fn failure_reason(error: &OutboundFailure) -> RequestFailure {
