@@ -438,3 +438,45 @@ async fn restarted_peer_rejoins() {
     p1.shutdown().await;
     p0.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_to_a_peer_that_is_down_are_held_until_it_comes_up() {
+    init_tracing();
+    let config = Config {
+        backoff: cryptanet_p2p::BackoffConfig {
+            initial: Duration::from_millis(50),
+            max: Duration::from_millis(400),
+        },
+        ..test_config()
+    };
+    let keys: Vec<_> = (41..=42).map(key).collect();
+    let addrs: Vec<_> = keys.iter().map(|_| free_addr()).collect();
+    let def = definition(&keys, &addrs);
+    let (p0, _in0) = Libp2pTransport::start(&keys[0], def.clone(), config.clone()).unwrap();
+    p0.send(PeerIndex(1), b"early".to_vec()).await.unwrap();
+    p0.forward_envelope(PeerIndex(1), b"early envelope".to_vec())
+        .await
+        .unwrap();
+    // Peer 1 is down for a while: several dials fail meanwhile.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(p0.metrics().snapshot().connections_established, 0);
+
+    let (_p1, in1) = Libp2pTransport::start(&keys[1], def, config).unwrap();
+    let (seen_tx, mut seen) = mpsc::unbounded_channel();
+    spawn_app(PeerIndex(1), in1, seen_tx);
+    let got = collect(&mut seen, 2).await;
+    let expected = BTreeSet::from([
+        Seen::Consensus {
+            at: 1,
+            from: 0,
+            bytes: b"early".to_vec(),
+        },
+        Seen::Envelope {
+            at: 1,
+            from: 0,
+            bytes: b"early envelope".to_vec(),
+        },
+    ]);
+    assert_eq!(got, expected);
+    assert_eq!(p0.metrics().snapshot().send_failures, 0);
+}
