@@ -41,7 +41,11 @@ impl Behaviour {
         config: &Config,
         metrics: &Arc<Metrics>,
     ) -> Behaviour {
-        let rr = request_response::Config::default().with_request_timeout(config.request_timeout);
+        // Per connection and protocol: our window of outbound messages plus
+        // the remote's window of inbound ones, with room to spare.
+        let rr = request_response::Config::default()
+            .with_request_timeout(config.request_timeout)
+            .with_max_concurrent_streams(4 * super::task::MAX_IN_FLIGHT);
         let one_way = |protocol: StreamProtocol, kind: MessageKind| {
             let codec =
                 FrameCodec::new(kind, config.limits.of(kind), kind, MAX_ACK, metrics.clone());

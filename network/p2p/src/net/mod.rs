@@ -73,6 +73,7 @@ impl Libp2pTransport {
                 addr: info.addr.clone(),
                 redial: Redial::new(config.backoff, now),
                 waiting: Default::default(),
+                in_flight: 0,
             });
         }
 

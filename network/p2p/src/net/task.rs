@@ -53,8 +53,29 @@ pub(crate) struct PeerSlot {
     pub(crate) peer_id: PeerId,
     pub(crate) addr: Multiaddr,
     pub(crate) redial: Redial,
-    /// One-way messages waiting for a connection, oldest first.
+    /// One-way messages waiting for a connection or a free slot in the
+    /// in-flight window, oldest first.
     pub(crate) waiting: VecDeque<(MessageKind, Vec<u8>)>,
+    /// One-way messages sent and not yet acknowledged or failed.
+    pub(crate) in_flight: usize,
+}
+
+/// Unacknowledged one-way messages allowed per peer. The ack is the flow
+/// control: without a window, a burst opens more streams than the receiver's
+/// request-response handler accepts (it drops the excess silently).
+pub(crate) const MAX_IN_FLIGHT: usize = 64;
+
+impl PeerSlot {
+    /// Sends held messages while connected and the window has room.
+    fn pump(&mut self, swarm: &mut Swarm<Behaviour>) {
+        while self.redial.is_connected() && self.in_flight < MAX_IN_FLIGHT {
+            let Some((kind, bytes)) = self.waiting.pop_front() else {
+                return;
+            };
+            send_one_way(swarm, self.peer_id, kind, bytes);
+            self.in_flight += 1;
+        }
+    }
 }
 
 type PendingReply = BoxFuture<'static, (ResponseChannel<Vec<u8>>, Option<Vec<u8>>)>;
@@ -149,19 +170,17 @@ impl SwarmTask {
                     return;
                 };
                 Metrics::bump(&self.metrics.sent);
-                if slot.redial.is_connected() {
-                    send_one_way(&mut self.swarm, slot.peer_id, kind, bytes);
-                    return;
-                }
-                // Not connected: hold the message for the connection the
-                // redial schedule is making, instead of letting each send
-                // start (and possibly lose) its own dial.
+                // Messages go out in order through the per-peer queue. While
+                // the peer is disconnected they wait for the connection the
+                // redial schedule is making, instead of each send starting
+                // (and possibly losing) its own dial.
                 if slot.waiting.len() >= self.pending_per_peer.max(1) {
                     slot.waiting.pop_front();
                     Metrics::bump(&self.metrics.send_failures);
-                    tracing::debug!(me = %self.me, peer = %to, "peer unreachable; oldest held message dropped");
+                    tracing::debug!(me = %self.me, peer = %to, "peer queue full; oldest held message dropped");
                 }
                 slot.waiting.push_back((kind, bytes));
+                slot.pump(&mut self.swarm);
             }
             Command::Sync { to, request, reply } => {
                 let Some(slot) = self.peers.get(to.as_usize()) else {
@@ -238,9 +257,7 @@ impl SwarmTask {
                     let was = slot.redial.is_connected();
                     slot.redial
                         .set_connections(num_established.get(), Instant::now().into_std());
-                    for (kind, bytes) in slot.waiting.drain(..) {
-                        send_one_way(&mut self.swarm, slot.peer_id, kind, bytes);
-                    }
+                    slot.pump(&mut self.swarm);
                     if !was {
                         tracing::info!(me = %self.me, peer = %i, remote = %endpoint.get_remote_address(), "connected");
                     }
@@ -314,9 +331,14 @@ impl SwarmTask {
                 };
                 self.emit(event);
             }
-            request_response::Event::Message { .. }
-            | request_response::Event::ResponseSent { .. } => {}
+            request_response::Event::Message {
+                peer,
+                message: request_response::Message::Response { .. },
+                ..
+            } => self.acknowledged(peer),
+            request_response::Event::ResponseSent { .. } => {}
             request_response::Event::OutboundFailure { peer, error, .. } => {
+                self.acknowledged(peer);
                 Metrics::bump(&self.metrics.send_failures);
                 let to = self.index.get(&peer).copied();
                 tracing::debug!(me = %self.me, ?to, %kind, %error, "message not acknowledged");
@@ -324,6 +346,18 @@ impl SwarmTask {
             request_response::Event::InboundFailure { peer, error, .. } => {
                 tracing::debug!(me = %self.me, %peer, %kind, %error, "inbound message failed");
             }
+        }
+    }
+
+    /// A one-way message to `peer` was acknowledged or failed: free its slot
+    /// in the window and send what is waiting.
+    fn acknowledged(&mut self, peer: PeerId) {
+        let Some(i) = self.index.get(&peer).copied() else {
+            return;
+        };
+        if let Some(slot) = self.peers.get_mut(i.as_usize()) {
+            slot.in_flight = slot.in_flight.saturating_sub(1);
+            slot.pump(&mut self.swarm);
         }
     }
 
