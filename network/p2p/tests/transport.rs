@@ -480,3 +480,26 @@ async fn messages_to_a_peer_that_is_down_are_held_until_it_comes_up() {
     assert_eq!(got, expected);
     assert_eq!(p0.metrics().snapshot().send_failures, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_larger_than_the_stream_cap_is_delivered_in_full() {
+    init_tracing();
+    let keys: Vec<_> = (51..=52).map(key).collect();
+    let endpoints = start_libp2p(&keys, &test_config());
+    let mut endpoints = endpoints.into_iter();
+    let (p0, _in0) = endpoints.next().unwrap();
+    let (_p1, in1) = endpoints.next().unwrap();
+    let (seen_tx, mut seen) = mpsc::unbounded_channel();
+    spawn_app(PeerIndex(1), in1, seen_tx);
+    // request-response accepts a bounded number of concurrent streams per
+    // connection; the per-peer window must keep a burst under it.
+    let burst: u16 = 600;
+    for i in 0..burst {
+        p0.send(PeerIndex(1), i.to_be_bytes().to_vec())
+            .await
+            .unwrap();
+    }
+    let got = collect(&mut seen, usize::from(burst)).await;
+    assert_eq!(got.len(), usize::from(burst));
+    assert_eq!(p0.metrics().snapshot().send_failures, 0);
+}
