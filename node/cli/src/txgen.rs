@@ -6,7 +6,7 @@
 //! identities signing the response bytes exactly as an endorser would. It
 //! exercises every commit-time check except chaincode execution.
 
-use crate::error::Result;
+use cryptanet_types::Result;
 use cryptanet_types::identity::LocalIdentity;
 use cryptanet_types::{
     codec, tx::transient_hash, Digest, Endorsement, Envelope, KvWrite, NsRwSet, Proposal,

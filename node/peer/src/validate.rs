@@ -262,3 +262,7 @@ pub fn prepare_block(
     block.metadata.validation_codes = validate_block(block, ledger, verifier, policy);
     block_effects(block)
 }
+
+#[cfg(test)]
+#[path = "validate_tests.rs"]
+mod tests;

@@ -137,3 +137,79 @@ async fn sigterm_shuts_down_cleanly_and_restart_keeps_the_ledger() {
     net.client(3).await;
     assert!(net.info(3).await.unwrap().height >= before);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_certified_by_a_foreign_ca_cannot_connect_or_be_heard() {
+    let net = Net::up(4, FAST);
+    // A stranger: same MSP name as Org4, but its own CA, so its peer key is
+    // in nobody's allow-list. It believes in an org set where its CA
+    // replaces Org4's.
+    let other = tempfile::tempdir().unwrap();
+    let port = common::free_ports(2);
+    let opts = cryptanet_cli::orgs::GenerateOptions {
+        orgs: 4,
+        peers_per_org: 1,
+        out: other.path().join("crypto"),
+        orgs_dir: other.path().join("orgs"),
+        host: "127.0.0.1".into(),
+        base_port: port,
+        days: 30,
+        ca_days: 60,
+        force: false,
+    };
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    cryptanet_cli::orgs::generate(&opts, now, &mut rand_core::OsRng).unwrap();
+    let mixed = other.path().join("mixed-orgs");
+    for i in 1..=4 {
+        let from = if i == 4 { other.path().join("orgs") } else { net.orgs_dir() };
+        let name = format!("Org{i}MSP");
+        std::fs::create_dir_all(mixed.join(&name)).unwrap();
+        let mut def = cryptanet_types::identity::OrgDefinition::from_toml(
+            &std::fs::read_to_string(from.join(&name).join("org.toml")).unwrap(),
+        )
+        .unwrap();
+        if i == 4 {
+            def.peers[0].address = format!("/ip4/127.0.0.1/tcp/{port}");
+        }
+        std::fs::write(mixed.join(&name).join("org.toml"), def.to_toml().unwrap()).unwrap();
+    }
+    std::fs::write(
+        other.path().join("peer.toml"),
+        format!(
+            "identity_dir = \"{}\"\norgs_dir = \"{}\"\ndata_dir = \"{}\"\ngrpc_listen = \"127.0.0.1:{}\"\nledger_fsync = false\n{FAST}",
+            other.path().join("crypto/Org4MSP/peer0").display(),
+            mixed.display(),
+            other.path().join("data").display(),
+            port + 1
+        ),
+    )
+    .unwrap();
+    let log = std::fs::File::create(other.path().join("stranger.log")).unwrap();
+    let mut stranger = std::process::Command::new(env!("CARGO_BIN_EXE_cryptanet-node"))
+        .arg("--config")
+        .arg(other.path().join("peer.toml"))
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+
+    let txs = net.transactions(30, 64, 6);
+    net.submit_all(&txs, &[0, 1, 2, 3]).await;
+    net.wait_committed(&txs, &[0, 1, 2, 3], Duration::from_secs(60)).await;
+    // Give the stranger time to dial everyone (redial backoff).
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let refused = (0..3).filter(|&i| net.log(i).contains("refused connection: peer not in the network definition")).count();
+    let stranger_height = {
+        let c = cryptanet_proto::client::PeerClient::connect(&format!("http://127.0.0.1:{}", port + 1), cryptanet_proto::Limits::default())
+            .await
+            .unwrap();
+        c.admin().peer_info(cryptanet_proto::v1::PeerInfoRequest {}).await.unwrap().into_inner().height
+    };
+    stranger.kill().unwrap();
+    stranger.wait().unwrap();
+    assert!(refused >= 1, "no honest peer logged refusing the stranger");
+    assert_eq!(stranger_height, 0, "the stranger received blocks");
+    // The honest network is unaffected.
+    let h = converge(&net, &[0, 1, 2, 3], 1, Duration::from_secs(30)).await;
+    check_identical_and_certified(&net, &[0, 1, 2, 3], h).await;
+}

@@ -68,7 +68,8 @@ pub async fn serve(
         })?;
     let router = tonic::transport::Server::builder()
         .add_service(health)
-        .add_service(reflection)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
         .add_service(GatewayServer::new(gateway::Gateway(services.clone())).with_limits(limits))
         .add_service(DeliverServer::new(deliver::Deliver(services.clone())).with_limits(limits))
         .add_service(AdminServer::new(admin::Admin(services)).with_limits(limits));

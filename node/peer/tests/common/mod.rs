@@ -38,14 +38,100 @@ pub struct Net {
     pub grpc_base: u16,
     pub children: Vec<Option<Child>>,
     pub extra_config: String,
+    /// When set, peer i runs inside network namespace i.
+    pub netns: Option<Namespaces>,
+}
+
+/// Network namespaces joined by a bridge: one host per peer, so links
+/// between peers can be cut (blackhole routes) and healed.
+pub struct Namespaces {
+    pub names: Vec<String>,
+    pub bridge: String,
+    pub subnet: u8,
+}
+
+fn sh(args: &[&str]) {
+    let out = Command::new(args[0]).args(&args[1..]).output().unwrap();
+    assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+impl Namespaces {
+    /// Creates `n` namespaces on a fresh bridge. Requires root (the tests
+    /// that use it say so in their failure message).
+    pub fn create(n: usize) -> Namespaces {
+        assert!(
+            Command::new("id").arg("-u").output().map(|o| o.stdout == b"0\n").unwrap_or(false),
+            "the partition test needs root for `ip netns` (run the suite as root)"
+        );
+        let subnet = (std::process::id() % 200 + 20) as u8;
+        let bridge = format!("cnbr{subnet}");
+        let _ = Command::new("ip").args(["link", "del", &bridge]).output();
+        sh(&["ip", "link", "add", &bridge, "type", "bridge"]);
+        sh(&["ip", "addr", "add", &format!("10.213.{subnet}.254/24"), "dev", &bridge]);
+        sh(&["ip", "link", "set", &bridge, "up"]);
+        let mut names = Vec::new();
+        for i in 0..n {
+            let ns = format!("cn{subnet}p{i}");
+            let veth = format!("cnv{subnet}p{i}");
+            let _ = Command::new("ip").args(["netns", "del", &ns]).output();
+            sh(&["ip", "netns", "add", &ns]);
+            sh(&["ip", "link", "add", &veth, "type", "veth", "peer", "name", "eth0", "netns", &ns]);
+            sh(&["ip", "link", "set", &veth, "master", &bridge]);
+            sh(&["ip", "link", "set", &veth, "up"]);
+            sh(&["ip", "netns", "exec", &ns, "ip", "addr", "add", &format!("10.213.{subnet}.{}/24", i + 1), "dev", "eth0"]);
+            sh(&["ip", "netns", "exec", &ns, "ip", "link", "set", "eth0", "up"]);
+            sh(&["ip", "netns", "exec", &ns, "ip", "link", "set", "lo", "up"]);
+            names.push(ns);
+        }
+        Namespaces { names, bridge, subnet }
+    }
+
+    pub fn ip(&self, i: usize) -> String {
+        format!("10.213.{}.{}", self.subnet, i + 1)
+    }
+
+    /// Cuts every link between `a` and `b` (both directions).
+    pub fn partition(&self, a: &[usize], b: &[usize]) {
+        for (from, to) in a.iter().flat_map(|x| b.iter().map(move |y| (*x, *y))).chain(b.iter().flat_map(|y| a.iter().map(move |x| (*y, *x)))) {
+            sh(&["ip", "netns", "exec", &self.names[from], "ip", "route", "add", "blackhole", &format!("{}/32", self.ip(to))]);
+        }
+    }
+
+    /// Removes every blackhole route.
+    pub fn heal(&self) {
+        for (i, ns) in self.names.iter().enumerate() {
+            for j in 0..self.names.len() {
+                if i != j {
+                    let _ = Command::new("ip").args(["netns", "exec", ns, "ip", "route", "del", "blackhole", &format!("{}/32", self.ip(j))]).output();
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Namespaces {
+    fn drop(&mut self) {
+        for ns in &self.names {
+            let _ = Command::new("ip").args(["netns", "del", ns]).output();
+        }
+        let _ = Command::new("ip").args(["link", "del", &self.bridge]).output();
+    }
 }
 
 impl Net {
     /// Generates material for `orgs` orgs (one peer each) and starts them.
     pub fn up(orgs: u32, extra_config: &str) -> Net {
+        Self::up_in(orgs, extra_config, None)
+    }
+
+    /// As [`Net::up`], each peer in its own network namespace.
+    pub fn up_in_namespaces(orgs: u32, extra_config: &str) -> Net {
+        Self::up_in(orgs, extra_config, Some(Namespaces::create(orgs as usize)))
+    }
+
+    fn up_in(orgs: u32, extra_config: &str, netns: Option<Namespaces>) -> Net {
         let dir = tempfile::tempdir().unwrap();
-        let p2p_base = free_ports(orgs as u16);
-        let grpc_base = free_ports(orgs as u16);
+        let (p2p_base, grpc_base) = if netns.is_some() { (7051, 9051) } else { (free_ports(orgs as u16), free_ports(orgs as u16)) };
         let opts = GenerateOptions {
             orgs,
             peers_per_org: 1,
@@ -87,7 +173,10 @@ impl Net {
     }
 
     pub fn grpc(&self, i: usize) -> String {
-        format!("127.0.0.1:{}", self.grpc_base + i as u16)
+        match &self.netns {
+            Some(ns) => format!("{}:{}", ns.ip(i), self.grpc_base + i as u16),
+            None => format!("127.0.0.1:{}", self.grpc_base + i as u16),
+        }
     }
 
     fn write_config(&self, i: usize) {
@@ -111,7 +200,15 @@ impl Net {
             .append(true)
             .open(self.peer_dir(i).join("peer.log"))
             .unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_cryptanet-node"))
+        let mut cmd = match &self.netns {
+            Some(ns) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", &ns.names[i], env!("CARGO_BIN_EXE_cryptanet-node")]);
+                c
+            }
+            None => Command::new(env!("CARGO_BIN_EXE_cryptanet-node")),
+        };
+        let child = cmd
             .arg("--config")
             .arg(self.peer_dir(i).join("peer.toml"))
             .env("RUST_LOG", "info,libp2p=warn")
@@ -305,6 +402,8 @@ impl Drop for Net {
         for i in 0..self.children.len() {
             self.kill(i);
         }
+        // Namespaces (if any) are removed after the processes are gone.
+        self.netns.take();
     }
 }
 

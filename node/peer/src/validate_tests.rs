@@ -1,0 +1,179 @@
+//! Each validation code, produced by a transaction crafted to earn it.
+
+use crate::validate::{validate_block, MajorityOfOrgs};
+use cryptanet_cli::material::{load_identity, load_org_definitions};
+use cryptanet_cli::orgs::{generate, GenerateOptions};
+use cryptanet_ledger::{Ledger, LedgerOptions};
+use cryptanet_types::identity::{LocalIdentity, Verifier};
+use cryptanet_types::{
+    codec, tx::transient_hash, Block, Digest, Endorsement, Envelope, KvRead, KvWrite, NsRwSet, Proposal,
+    ProposalResponsePayload, RangeQueryInfo, Response, TxPayload, TxRwSet, ValidationCode as V, Version,
+};
+
+struct World {
+    _dir: tempfile::TempDir,
+    ledger: Ledger,
+    verifier: Verifier,
+    client: LocalIdentity,
+    peers: Vec<LocalIdentity>,
+    policy: MajorityOfOrgs,
+}
+
+fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = GenerateOptions {
+        orgs: 4,
+        peers_per_org: 1,
+        out: dir.path().join("crypto"),
+        orgs_dir: dir.path().join("orgs"),
+        host: "127.0.0.1".into(),
+        base_port: 7051,
+        days: 30,
+        ca_days: 60,
+        force: false,
+    };
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    generate(&opts, now, &mut rand_core::OsRng).unwrap();
+    let verifier = Verifier::new(&load_org_definitions(&dir.path().join("orgs")).unwrap()).unwrap();
+    let crypto = dir.path().join("crypto");
+    let client = load_identity(&crypto.join("Org1MSP/client")).unwrap();
+    let peers = (1..=4).map(|i| load_identity(&crypto.join(format!("Org{i}MSP/peer0"))).unwrap()).collect();
+    let ledger = Ledger::open_with(dir.path().join("ledger"), LedgerOptions { sync: false, ..Default::default() }).unwrap();
+    World { _dir: dir, ledger, verifier, client, peers, policy: MajorityOfOrgs { members: 4 } }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64
+}
+
+/// A transaction by `creator` with `ns`, endorsed by `endorsers`.
+fn tx(creator: &LocalIdentity, endorsers: &[&LocalIdentity], nonce: &[u8], ns: NsRwSet) -> Vec<u8> {
+    let proposal = Proposal {
+        chaincode: "cc".into(),
+        function: "f".into(),
+        args: vec![],
+        creator: creator.cert_der().to_vec(),
+        nonce: nonce.to_vec(),
+        timestamp_ms: now_ms(),
+        transient_hash: transient_hash(&vec![]).unwrap(),
+    };
+    let proposal_bytes = codec::encode(&proposal).unwrap();
+    let prp = ProposalResponsePayload {
+        proposal_hash: Digest::of(&proposal_bytes),
+        chaincode: "cc".into(),
+        chaincode_sequence: 1,
+        rwset: TxRwSet { ns: vec![ns] },
+        response: Response { status: 200, ..Default::default() },
+        event: None,
+    };
+    let response_bytes = codec::encode(&prp).unwrap();
+    let payload = TxPayload {
+        proposal_signature: creator.sign(&proposal_bytes),
+        proposal_bytes,
+        endorsements: endorsers
+            .iter()
+            .map(|e| Endorsement { endorser: e.cert_der().to_vec(), signature: e.sign(&response_bytes) })
+            .collect(),
+        response_bytes,
+    };
+    let payload = codec::encode(&payload).unwrap();
+    Envelope { signature: creator.sign(&payload), payload }.to_bytes().unwrap()
+}
+
+fn write(key: &str, value: &str) -> NsRwSet {
+    NsRwSet {
+        namespace: "cc".into(),
+        writes: vec![KvWrite { key: key.as_bytes().to_vec(), value: Some(value.as_bytes().to_vec()) }],
+        ..Default::default()
+    }
+}
+
+fn read_write(read: &str, version: Option<Version>, key: &str) -> NsRwSet {
+    let mut ns = write(key, "v");
+    ns.reads.push(KvRead { key: read.as_bytes().to_vec(), version });
+    ns
+}
+
+fn commit(w: &mut World, data: Vec<Vec<u8>>) -> Vec<V> {
+    let mut b = Block::new(w.ledger.height() + 1, w.ledger.last_hash(), data);
+    let codes = validate_block(&b, &w.ledger, &w.verifier, &w.policy);
+    b.metadata.validation_codes = codes.clone();
+    w.ledger.append(&b).unwrap();
+    codes
+}
+
+#[test]
+fn every_validation_code_is_earned_by_its_own_fault() {
+    let mut w = world();
+    let e: Vec<&LocalIdentity> = w.peers.iter().take(3).collect();
+    let c = &w.client;
+
+    // Block 1: a valid write of "a", plus faults that need no prior state.
+    let good = tx(c, &e, b"n1", write("a", "1"));
+    let mut forged = Envelope::from_bytes(&tx(c, &e, b"n2", write("b", "1"))).unwrap();
+    let mut p: TxPayload = codec::decode(&forged.payload).unwrap();
+    p.endorsements[1].signature.0[0] ^= 1; // forged endorsement
+    let p_bytes = codec::encode(&p).unwrap();
+    forged = Envelope { signature: c.sign(&p_bytes), payload: p_bytes };
+    let mut bad_sig = Envelope::from_bytes(&tx(c, &e, b"n3", write("c", "1"))).unwrap();
+    bad_sig.signature.0[5] ^= 1;
+    let peer_as_creator = tx(&w.peers[0], &e, b"n4", write("d", "1"));
+    let one_org = tx(c, &e[..1], b"n5", write("e", "1"));
+    let codes = commit(
+        &mut w,
+        vec![
+            good.clone(),
+            forged.to_bytes().unwrap(),
+            bad_sig.to_bytes().unwrap(),
+            peer_as_creator,
+            one_org,
+            b"not an envelope".to_vec(),
+            good.clone(), // replay inside the block
+        ],
+    );
+    assert_eq!(
+        codes,
+        vec![V::Valid, V::BadEndorsement, V::BadCreatorSignature, V::CreatorNotMember, V::EndorsementPolicyFailure, V::BadPayload, V::DuplicateTxId]
+    );
+    assert_eq!(w.ledger.get_state("cc", b"a").unwrap().unwrap().1, Version::new(1, 0));
+    assert!(w.ledger.get_state("cc", b"b").unwrap().is_none(), "an invalid write was applied");
+
+    // Block 2: MVCC. Reading "a" at its current version is fine, once; a
+    // second reader in the same block sees a key the first one rewrote.
+    let e: Vec<&LocalIdentity> = w.peers.iter().take(3).collect();
+    let c = &w.client;
+    let v1 = Some(Version::new(1, 0));
+    let codes = commit(
+        &mut w,
+        vec![
+            tx(c, &e, b"m1", read_write("a", v1, "a")),
+            tx(c, &e, b"m2", read_write("a", v1, "x")),
+            tx(c, &e, b"m3", read_write("a", Some(Version::new(0, 9)), "y")),
+            good, // replay of a committed transaction
+        ],
+    );
+    assert_eq!(codes, vec![V::Valid, V::MvccReadConflict, V::MvccReadConflict, V::DuplicateTxId]);
+
+    // Block 3: phantoms. A range read of [a, c) recorded before "b" existed
+    // is stale once "b" is inserted by an earlier transaction of the block.
+    let e: Vec<&LocalIdentity> = w.peers.iter().take(3).collect();
+    let c = &w.client;
+    let range = |nonce: &[u8], reads: Vec<KvRead>| {
+        let mut ns = write("z", "1");
+        ns.range_queries.push(RangeQueryInfo { start: b"a".to_vec(), end: b"c".to_vec(), exhausted: true, reads });
+        tx(c, &e, nonce, ns)
+    };
+    let a_now = KvRead { key: b"a".to_vec(), version: Some(Version::new(2, 0)) };
+    let codes = commit(
+        &mut w,
+        vec![range(b"r1", vec![a_now.clone()]), tx(c, &e, b"r2", write("b", "new")), range(b"r3", vec![a_now.clone()])],
+    );
+    assert_eq!(codes, vec![V::Valid, V::Valid, V::PhantomReadConflict]);
+    // And against committed state: "b" now exists, so the old result is a phantom.
+    let e: Vec<&LocalIdentity> = w.peers.iter().take(3).collect();
+    let c = &w.client;
+    let mut ns = write("q", "1");
+    ns.range_queries.push(RangeQueryInfo { start: b"a".to_vec(), end: b"c".to_vec(), exhausted: true, reads: vec![a_now] });
+    let codes = commit(&mut w, vec![tx(c, &e, b"r4", ns)]);
+    assert_eq!(codes, vec![V::PhantomReadConflict]);
+}
