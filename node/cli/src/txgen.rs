@@ -6,8 +6,8 @@
 //! identities signing the response bytes exactly as an endorser would. It
 //! exercises every commit-time check except chaincode execution.
 
-use cryptanet_types::Result;
 use cryptanet_types::identity::LocalIdentity;
+use cryptanet_types::Result;
 use cryptanet_types::{
     codec, tx::transient_hash, Digest, Endorsement, Envelope, KvWrite, NsRwSet, Proposal,
     ProposalResponsePayload, Response, TxPayload, TxRwSet,

@@ -7,7 +7,7 @@ use crate::network::Network;
 use crate::store::ConsensusStore;
 use crate::validate::MajorityOfOrgs;
 use cryptanet_ledger::{Ledger, LedgerOptions};
-use cryptanet_p2p::Libp2pTransport;
+use cryptanet_p2p::{Libp2pTransport, Transport as _};
 use cryptanet_pbft::Replica;
 use std::sync::Arc;
 

@@ -118,15 +118,34 @@ mod tests {
         assert_eq!(store.load().unwrap(), None);
         let key = cryptanet_types::crypto::SigningKey::from_bytes(&[7; 32]);
         let mut expected = PersistedState::default();
-        let mut ops = vec![PersistOp::View { view: 2, changing_to: Some(3) }];
+        let mut ops = vec![PersistOp::View {
+            view: 2,
+            changing_to: Some(3),
+        }];
         for seq in 1..=5u64 {
             let batch = vec![vec![seq as u8; 4]];
             let digest = cryptanet_types::block::data_hash(&batch);
-            let pp = Message::PrePrepare(cryptanet_pbft::message::PrePrepare { view: 2, seq, digest, batch, replica: 2 });
+            let pp = Message::PrePrepare(cryptanet_pbft::message::PrePrepare {
+                view: 2,
+                seq,
+                digest,
+                batch,
+                replica: 2,
+            });
             let signed = SignedMessage::sign(&key, &pp).unwrap();
-            ops.push(PersistOp::Slot(SlotRecord { seq, view: 2, digest, pre_prepare: signed, prepared: None, commit_sent: seq % 2 == 0 }));
+            ops.push(PersistOp::Slot(SlotRecord {
+                seq,
+                view: 2,
+                digest,
+                pre_prepare: signed,
+                prepared: None,
+                commit_sent: seq % 2 == 0,
+            }));
         }
-        ops.push(PersistOp::Executed { seq: 3, state: cryptanet_types::Digest::of(b"s3") });
+        ops.push(PersistOp::Executed {
+            seq: 3,
+            state: cryptanet_types::Digest::of(b"s3"),
+        });
         store.persist(&ops).unwrap();
         for op in &ops {
             expected.apply(op);

@@ -6,8 +6,9 @@ use cryptanet_cli::orgs::{generate, GenerateOptions};
 use cryptanet_ledger::{Ledger, LedgerOptions};
 use cryptanet_types::identity::{LocalIdentity, Verifier};
 use cryptanet_types::{
-    codec, tx::transient_hash, Block, Digest, Endorsement, Envelope, KvRead, KvWrite, NsRwSet, Proposal,
-    ProposalResponsePayload, RangeQueryInfo, Response, TxPayload, TxRwSet, ValidationCode as V, Version,
+    codec, tx::transient_hash, Block, Digest, Endorsement, Envelope, KvRead, KvWrite, NsRwSet,
+    Proposal, ProposalResponsePayload, RangeQueryInfo, Response, TxPayload, TxRwSet,
+    ValidationCode as V, Version,
 };
 
 struct World {
@@ -32,18 +33,40 @@ fn world() -> World {
         ca_days: 60,
         force: false,
     };
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
     generate(&opts, now, &mut rand_core::OsRng).unwrap();
     let verifier = Verifier::new(&load_org_definitions(&dir.path().join("orgs")).unwrap()).unwrap();
     let crypto = dir.path().join("crypto");
     let client = load_identity(&crypto.join("Org1MSP/client")).unwrap();
-    let peers = (1..=4).map(|i| load_identity(&crypto.join(format!("Org{i}MSP/peer0"))).unwrap()).collect();
-    let ledger = Ledger::open_with(dir.path().join("ledger"), LedgerOptions { sync: false, ..Default::default() }).unwrap();
-    World { _dir: dir, ledger, verifier, client, peers, policy: MajorityOfOrgs { members: 4 } }
+    let peers = (1..=4)
+        .map(|i| load_identity(&crypto.join(format!("Org{i}MSP/peer0"))).unwrap())
+        .collect();
+    let ledger = Ledger::open_with(
+        dir.path().join("ledger"),
+        LedgerOptions {
+            sync: false,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    World {
+        _dir: dir,
+        ledger,
+        verifier,
+        client,
+        peers,
+        policy: MajorityOfOrgs { members: 4 },
+    }
 }
 
 fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
 }
 
 /// A transaction by `creator` with `ns`, endorsed by `endorsers`.
@@ -63,7 +86,10 @@ fn tx(creator: &LocalIdentity, endorsers: &[&LocalIdentity], nonce: &[u8], ns: N
         chaincode: "cc".into(),
         chaincode_sequence: 1,
         rwset: TxRwSet { ns: vec![ns] },
-        response: Response { status: 200, ..Default::default() },
+        response: Response {
+            status: 200,
+            ..Default::default()
+        },
         event: None,
     };
     let response_bytes = codec::encode(&prp).unwrap();
@@ -72,25 +98,39 @@ fn tx(creator: &LocalIdentity, endorsers: &[&LocalIdentity], nonce: &[u8], ns: N
         proposal_bytes,
         endorsements: endorsers
             .iter()
-            .map(|e| Endorsement { endorser: e.cert_der().to_vec(), signature: e.sign(&response_bytes) })
+            .map(|e| Endorsement {
+                endorser: e.cert_der().to_vec(),
+                signature: e.sign(&response_bytes),
+            })
             .collect(),
         response_bytes,
     };
     let payload = codec::encode(&payload).unwrap();
-    Envelope { signature: creator.sign(&payload), payload }.to_bytes().unwrap()
+    Envelope {
+        signature: creator.sign(&payload),
+        payload,
+    }
+    .to_bytes()
+    .unwrap()
 }
 
 fn write(key: &str, value: &str) -> NsRwSet {
     NsRwSet {
         namespace: "cc".into(),
-        writes: vec![KvWrite { key: key.as_bytes().to_vec(), value: Some(value.as_bytes().to_vec()) }],
+        writes: vec![KvWrite {
+            key: key.as_bytes().to_vec(),
+            value: Some(value.as_bytes().to_vec()),
+        }],
         ..Default::default()
     }
 }
 
 fn read_write(read: &str, version: Option<Version>, key: &str) -> NsRwSet {
     let mut ns = write(key, "v");
-    ns.reads.push(KvRead { key: read.as_bytes().to_vec(), version });
+    ns.reads.push(KvRead {
+        key: read.as_bytes().to_vec(),
+        version,
+    });
     ns
 }
 
@@ -114,7 +154,10 @@ fn every_validation_code_is_earned_by_its_own_fault() {
     let mut p: TxPayload = codec::decode(&forged.payload).unwrap();
     p.endorsements[1].signature.0[0] ^= 1; // forged endorsement
     let p_bytes = codec::encode(&p).unwrap();
-    forged = Envelope { signature: c.sign(&p_bytes), payload: p_bytes };
+    forged = Envelope {
+        signature: c.sign(&p_bytes),
+        payload: p_bytes,
+    };
     let mut bad_sig = Envelope::from_bytes(&tx(c, &e, b"n3", write("c", "1"))).unwrap();
     bad_sig.signature.0[5] ^= 1;
     let peer_as_creator = tx(&w.peers[0], &e, b"n4", write("d", "1"));
@@ -133,10 +176,24 @@ fn every_validation_code_is_earned_by_its_own_fault() {
     );
     assert_eq!(
         codes,
-        vec![V::Valid, V::BadEndorsement, V::BadCreatorSignature, V::CreatorNotMember, V::EndorsementPolicyFailure, V::BadPayload, V::DuplicateTxId]
+        vec![
+            V::Valid,
+            V::BadEndorsement,
+            V::BadCreatorSignature,
+            V::CreatorNotMember,
+            V::EndorsementPolicyFailure,
+            V::BadPayload,
+            V::DuplicateTxId
+        ]
     );
-    assert_eq!(w.ledger.get_state("cc", b"a").unwrap().unwrap().1, Version::new(1, 0));
-    assert!(w.ledger.get_state("cc", b"b").unwrap().is_none(), "an invalid write was applied");
+    assert_eq!(
+        w.ledger.get_state("cc", b"a").unwrap().unwrap().1,
+        Version::new(1, 0)
+    );
+    assert!(
+        w.ledger.get_state("cc", b"b").unwrap().is_none(),
+        "an invalid write was applied"
+    );
 
     // Block 2: MVCC. Reading "a" at its current version is fine, once; a
     // second reader in the same block sees a key the first one rewrote.
@@ -152,7 +209,15 @@ fn every_validation_code_is_earned_by_its_own_fault() {
             good, // replay of a committed transaction
         ],
     );
-    assert_eq!(codes, vec![V::Valid, V::MvccReadConflict, V::MvccReadConflict, V::DuplicateTxId]);
+    assert_eq!(
+        codes,
+        vec![
+            V::Valid,
+            V::MvccReadConflict,
+            V::MvccReadConflict,
+            V::DuplicateTxId
+        ]
+    );
 
     // Block 3: phantoms. A range read of [a, c) recorded before "b" existed
     // is stale once "b" is inserted by an earlier transaction of the block.
@@ -160,20 +225,37 @@ fn every_validation_code_is_earned_by_its_own_fault() {
     let c = &w.client;
     let range = |nonce: &[u8], reads: Vec<KvRead>| {
         let mut ns = write("z", "1");
-        ns.range_queries.push(RangeQueryInfo { start: b"a".to_vec(), end: b"c".to_vec(), exhausted: true, reads });
+        ns.range_queries.push(RangeQueryInfo {
+            start: b"a".to_vec(),
+            end: b"c".to_vec(),
+            exhausted: true,
+            reads,
+        });
         tx(c, &e, nonce, ns)
     };
-    let a_now = KvRead { key: b"a".to_vec(), version: Some(Version::new(2, 0)) };
+    let a_now = KvRead {
+        key: b"a".to_vec(),
+        version: Some(Version::new(2, 0)),
+    };
     let codes = commit(
         &mut w,
-        vec![range(b"r1", vec![a_now.clone()]), tx(c, &e, b"r2", write("b", "new")), range(b"r3", vec![a_now.clone()])],
+        vec![
+            range(b"r1", vec![a_now.clone()]),
+            tx(c, &e, b"r2", write("b", "new")),
+            range(b"r3", vec![a_now.clone()]),
+        ],
     );
     assert_eq!(codes, vec![V::Valid, V::Valid, V::PhantomReadConflict]);
     // And against committed state: "b" now exists, so the old result is a phantom.
     let e: Vec<&LocalIdentity> = w.peers.iter().take(3).collect();
     let c = &w.client;
     let mut ns = write("q", "1");
-    ns.range_queries.push(RangeQueryInfo { start: b"a".to_vec(), end: b"c".to_vec(), exhausted: true, reads: vec![a_now] });
+    ns.range_queries.push(RangeQueryInfo {
+        start: b"a".to_vec(),
+        end: b"c".to_vec(),
+        exhausted: true,
+        reads: vec![a_now],
+    });
     let codes = commit(&mut w, vec![tx(c, &e, b"r4", ns)]);
     assert_eq!(codes, vec![V::PhantomReadConflict]);
 }

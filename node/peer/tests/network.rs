@@ -157,11 +157,18 @@ async fn a_peer_certified_by_a_foreign_ca_cannot_connect_or_be_heard() {
         ca_days: 60,
         force: false,
     };
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
     cryptanet_cli::orgs::generate(&opts, now, &mut rand_core::OsRng).unwrap();
     let mixed = other.path().join("mixed-orgs");
     for i in 1..=4 {
-        let from = if i == 4 { other.path().join("orgs") } else { net.orgs_dir() };
+        let from = if i == 4 {
+            other.path().join("orgs")
+        } else {
+            net.orgs_dir()
+        };
         let name = format!("Org{i}MSP");
         std::fs::create_dir_all(mixed.join(&name)).unwrap();
         let mut def = cryptanet_types::identity::OrgDefinition::from_toml(
@@ -195,15 +202,29 @@ async fn a_peer_certified_by_a_foreign_ca_cannot_connect_or_be_heard() {
 
     let txs = net.transactions(30, 64, 6);
     net.submit_all(&txs, &[0, 1, 2, 3]).await;
-    net.wait_committed(&txs, &[0, 1, 2, 3], Duration::from_secs(60)).await;
+    net.wait_committed(&txs, &[0, 1, 2, 3], Duration::from_secs(60))
+        .await;
     // Give the stranger time to dial everyone (redial backoff).
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let refused = (0..3).filter(|&i| net.log(i).contains("refused connection: peer not in the network definition")).count();
+    let refused = (0..3)
+        .filter(|&i| {
+            net.log(i)
+                .contains("refused connection: peer not in the network definition")
+        })
+        .count();
     let stranger_height = {
-        let c = cryptanet_proto::client::PeerClient::connect(&format!("http://127.0.0.1:{}", port + 1), cryptanet_proto::Limits::default())
+        let c = cryptanet_proto::client::PeerClient::connect(
+            &format!("http://127.0.0.1:{}", port + 1),
+            cryptanet_proto::Limits::default(),
+        )
+        .await
+        .unwrap();
+        c.admin()
+            .peer_info(cryptanet_proto::v1::PeerInfoRequest {})
             .await
-            .unwrap();
-        c.admin().peer_info(cryptanet_proto::v1::PeerInfoRequest {}).await.unwrap().into_inner().height
+            .unwrap()
+            .into_inner()
+            .height
     };
     stranger.kill().unwrap();
     stranger.wait().unwrap();

@@ -24,7 +24,8 @@ async fn two_two_partition_stalls_without_fork_and_heals() {
     let net = Net::up_in_namespaces(4, FAST);
     let before = net.transactions(40, 128, 10);
     net.submit_all(&before, &[0, 1, 2, 3]).await;
-    net.wait_committed(&before, &[0, 1, 2, 3], Duration::from_secs(60)).await;
+    net.wait_committed(&before, &[0, 1, 2, 3], Duration::from_secs(60))
+        .await;
     let h0 = heights(&net).await;
 
     net.netns.as_ref().unwrap().partition(&[0, 1], &[2, 3]);
@@ -34,12 +35,19 @@ async fn two_two_partition_stalls_without_fork_and_heals() {
     let h1 = heights(&net).await;
     // Neither side has a quorum (2f + 1 = 3): nothing new commits.
     let max0 = *h0.iter().max().unwrap();
-    assert!(h1.iter().all(|h| *h <= max0), "commits during a 2|2 partition: {h0:?} -> {h1:?}");
+    assert!(
+        h1.iter().all(|h| *h <= max0),
+        "commits during a 2|2 partition: {h0:?} -> {h1:?}"
+    );
 
     net.netns.as_ref().unwrap().heal();
     let healed = Instant::now();
-    net.wait_committed(&during, &[0, 1, 2, 3], Duration::from_secs(120)).await;
-    eprintln!("partition healed -> all stalled transactions committed on all peers in {:?}", healed.elapsed());
+    net.wait_committed(&during, &[0, 1, 2, 3], Duration::from_secs(120))
+        .await;
+    eprintln!(
+        "partition healed -> all stalled transactions committed on all peers in {:?}",
+        healed.elapsed()
+    );
     // Converge, then compare whole chains (no fork).
     let t = Instant::now();
     let h = loop {
@@ -47,12 +55,25 @@ async fn two_two_partition_stalls_without_fork_and_heals() {
         if h.iter().all(|x| *x == h[0]) {
             break h[0];
         }
-        assert!(t.elapsed() < Duration::from_secs(60), "no convergence: {h:?}");
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "no convergence: {h:?}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    let reference: Vec<_> = net.block_hashes(0, h).await.iter().map(|b| b.hash()).collect();
+    let reference: Vec<_> = net
+        .block_hashes(0, h)
+        .await
+        .iter()
+        .map(|b| b.hash())
+        .collect();
     for i in 1..4 {
-        let other: Vec<_> = net.block_hashes(i, h).await.iter().map(|b| b.hash()).collect();
+        let other: Vec<_> = net
+            .block_hashes(i, h)
+            .await
+            .iter()
+            .map(|b| b.hash())
+            .collect();
         assert_eq!(reference, other, "peer {i} forked");
     }
 }

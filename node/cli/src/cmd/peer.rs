@@ -61,7 +61,12 @@ pub fn run(args: PeerArgs, out: &mut impl std::io::Write) -> anyhow::Result<()> 
         }),
         PeerCommand::Blocks { peer, last } => rt.block_on(async {
             let client = PeerClient::connect(&format!("http://{peer}"), Limits::default()).await?;
-            let height = client.admin().peer_info(cryptanet_proto::v1::PeerInfoRequest {}).await?.into_inner().height;
+            let height = client
+                .admin()
+                .peer_info(cryptanet_proto::v1::PeerInfoRequest {})
+                .await?
+                .into_inner()
+                .height;
             if height == 0 {
                 writeln!(out, "no blocks yet")?;
                 return Ok(());
@@ -77,17 +82,29 @@ pub fn run(args: PeerArgs, out: &mut impl std::io::Write) -> anyhow::Result<()> 
                 .into_inner();
             let mut seen = 0;
             while seen <= height - from {
-                let Some(msg) = stream.message().await? else { break };
-                let Some(cryptanet_proto::v1::deliver_response::Content::Block(b)) = msg.content else { continue };
+                let Some(msg) = stream.message().await? else {
+                    break;
+                };
+                let Some(cryptanet_proto::v1::deliver_response::Content::Block(b)) = msg.content
+                else {
+                    continue;
+                };
                 seen += 1;
                 let block = cryptanet_proto::convert::decode_block(&b)?;
                 let mut codes = std::collections::BTreeMap::<&str, usize>::new();
                 for c in &block.metadata.validation_codes {
                     *codes.entry(c.name()).or_default() += 1;
                 }
-                let signers = cryptanet_pbft::CommitCertificate::decode(&block.metadata.commit_certificate)
-                    .map(|c| c.commits.iter().map(|(r, _)| r.to_string()).collect::<Vec<_>>().join(","))
-                .unwrap_or_else(|_| "-".into());
+                let signers =
+                    cryptanet_pbft::CommitCertificate::decode(&block.metadata.commit_certificate)
+                        .map(|c| {
+                            c.commits
+                                .iter()
+                                .map(|(r, _)| r.to_string())
+                                .collect::<Vec<_>>()
+                                .join(",")
+                        })
+                        .unwrap_or_else(|_| "-".into());
                 writeln!(
                     out,
                     "block {:>6}  hash {}  prev {}  txs {:>4} {:?}  certified by replicas [{}]",

@@ -35,7 +35,7 @@ fn main() -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(cryptanet_node::run::run(config, shutdown_signal()))
+    Ok(runtime.block_on(cryptanet_node::run::run(config, shutdown_signal()))?)
 }
 
 async fn shutdown_signal() {

@@ -14,12 +14,14 @@ pub(crate) struct Deliver(pub(crate) Services);
 type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 
 /// Streams `map(block)` for blocks `start..=stop` (forever without `stop`),
-/// skipping blocks for which `map` returns None.
+/// skipping blocks for which `map` returns None, then `done` (if any) once
+/// `stop` is reached.
 pub(crate) fn follow<T: Send + 'static>(
     engine: EngineHandle,
     start: u64,
     stop: Option<u64>,
     map: impl Fn(&Block) -> Option<T> + Send + 'static,
+    done: Option<T>,
 ) -> impl Stream<Item = Result<T, Status>> + Send {
     let (tx, rx) = tokio::sync::mpsc::channel(16);
     tokio::spawn(async move {
@@ -27,6 +29,9 @@ pub(crate) fn follow<T: Send + 'static>(
         let mut next = start.max(1);
         loop {
             if stop.is_some_and(|s| next > s) {
+                if let Some(d) = done {
+                    let _ = tx.send(Ok(d)).await;
+                }
                 return;
             }
             let block = {

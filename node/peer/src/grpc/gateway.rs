@@ -4,7 +4,7 @@
 use super::Services;
 use crate::run::unix_now;
 use cryptanet_proto::convert::{tx_id_from_wire, tx_id_to_wire};
-use cryptanet_proto::status::{error, reasons};
+use cryptanet_proto::status::{error, reason as reasons};
 use cryptanet_proto::v1::{self, gateway_server};
 use cryptanet_types::{codec, Envelope, Proposal, TxPayload};
 use std::pin::Pin;
@@ -176,10 +176,16 @@ impl gateway_server::Gateway for Gateway {
             }
         };
         let chaincode = req.chaincode;
-        let stream = super::deliver::follow(self.0.engine.clone(), start, None, move |block| {
-            let events = cryptanet_proto::convert::chaincode_events(block, &chaincode);
-            (!events.events.is_empty()).then_some(events)
-        });
+        let stream = super::deliver::follow(
+            self.0.engine.clone(),
+            start,
+            None,
+            move |block| {
+                let events = cryptanet_proto::convert::chaincode_events(block, &chaincode);
+                (!events.events.is_empty()).then_some(events)
+            },
+            None,
+        );
         Ok(Response::new(Box::pin(stream)))
     }
 }

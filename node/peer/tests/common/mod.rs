@@ -52,7 +52,11 @@ pub struct Namespaces {
 
 fn sh(args: &[&str]) {
     let out = Command::new(args[0]).args(&args[1..]).output().unwrap();
-    assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 impl Namespaces {
@@ -60,14 +64,25 @@ impl Namespaces {
     /// that use it say so in their failure message).
     pub fn create(n: usize) -> Namespaces {
         assert!(
-            Command::new("id").arg("-u").output().map(|o| o.stdout == b"0\n").unwrap_or(false),
+            Command::new("id")
+                .arg("-u")
+                .output()
+                .map(|o| o.stdout == b"0\n")
+                .unwrap_or(false),
             "the partition test needs root for `ip netns` (run the suite as root)"
         );
         let subnet = (std::process::id() % 200 + 20) as u8;
         let bridge = format!("cnbr{subnet}");
         let _ = Command::new("ip").args(["link", "del", &bridge]).output();
         sh(&["ip", "link", "add", &bridge, "type", "bridge"]);
-        sh(&["ip", "addr", "add", &format!("10.213.{subnet}.254/24"), "dev", &bridge]);
+        sh(&[
+            "ip",
+            "addr",
+            "add",
+            &format!("10.213.{subnet}.254/24"),
+            "dev",
+            &bridge,
+        ]);
         sh(&["ip", "link", "set", &bridge, "up"]);
         let mut names = Vec::new();
         for i in 0..n {
@@ -75,15 +90,34 @@ impl Namespaces {
             let veth = format!("cnv{subnet}p{i}");
             let _ = Command::new("ip").args(["netns", "del", &ns]).output();
             sh(&["ip", "netns", "add", &ns]);
-            sh(&["ip", "link", "add", &veth, "type", "veth", "peer", "name", "eth0", "netns", &ns]);
+            sh(&[
+                "ip", "link", "add", &veth, "type", "veth", "peer", "name", "eth0", "netns", &ns,
+            ]);
             sh(&["ip", "link", "set", &veth, "master", &bridge]);
             sh(&["ip", "link", "set", &veth, "up"]);
-            sh(&["ip", "netns", "exec", &ns, "ip", "addr", "add", &format!("10.213.{subnet}.{}/24", i + 1), "dev", "eth0"]);
-            sh(&["ip", "netns", "exec", &ns, "ip", "link", "set", "eth0", "up"]);
+            sh(&[
+                "ip",
+                "netns",
+                "exec",
+                &ns,
+                "ip",
+                "addr",
+                "add",
+                &format!("10.213.{subnet}.{}/24", i + 1),
+                "dev",
+                "eth0",
+            ]);
+            sh(&[
+                "ip", "netns", "exec", &ns, "ip", "link", "set", "eth0", "up",
+            ]);
             sh(&["ip", "netns", "exec", &ns, "ip", "link", "set", "lo", "up"]);
             names.push(ns);
         }
-        Namespaces { names, bridge, subnet }
+        Namespaces {
+            names,
+            bridge,
+            subnet,
+        }
     }
 
     pub fn ip(&self, i: usize) -> String {
@@ -92,8 +126,22 @@ impl Namespaces {
 
     /// Cuts every link between `a` and `b` (both directions).
     pub fn partition(&self, a: &[usize], b: &[usize]) {
-        for (from, to) in a.iter().flat_map(|x| b.iter().map(move |y| (*x, *y))).chain(b.iter().flat_map(|y| a.iter().map(move |x| (*y, *x)))) {
-            sh(&["ip", "netns", "exec", &self.names[from], "ip", "route", "add", "blackhole", &format!("{}/32", self.ip(to))]);
+        for (from, to) in a
+            .iter()
+            .flat_map(|x| b.iter().map(move |y| (*x, *y)))
+            .chain(b.iter().flat_map(|y| a.iter().map(move |x| (*y, *x))))
+        {
+            sh(&[
+                "ip",
+                "netns",
+                "exec",
+                &self.names[from],
+                "ip",
+                "route",
+                "add",
+                "blackhole",
+                &format!("{}/32", self.ip(to)),
+            ]);
         }
     }
 
@@ -102,7 +150,18 @@ impl Namespaces {
         for (i, ns) in self.names.iter().enumerate() {
             for j in 0..self.names.len() {
                 if i != j {
-                    let _ = Command::new("ip").args(["netns", "exec", ns, "ip", "route", "del", "blackhole", &format!("{}/32", self.ip(j))]).output();
+                    let _ = Command::new("ip")
+                        .args([
+                            "netns",
+                            "exec",
+                            ns,
+                            "ip",
+                            "route",
+                            "del",
+                            "blackhole",
+                            &format!("{}/32", self.ip(j)),
+                        ])
+                        .output();
                 }
             }
         }
@@ -114,7 +173,9 @@ impl Drop for Namespaces {
         for ns in &self.names {
             let _ = Command::new("ip").args(["netns", "del", ns]).output();
         }
-        let _ = Command::new("ip").args(["link", "del", &self.bridge]).output();
+        let _ = Command::new("ip")
+            .args(["link", "del", &self.bridge])
+            .output();
     }
 }
 
@@ -131,7 +192,11 @@ impl Net {
 
     fn up_in(orgs: u32, extra_config: &str, netns: Option<Namespaces>) -> Net {
         let dir = tempfile::tempdir().unwrap();
-        let (p2p_base, grpc_base) = if netns.is_some() { (7051, 9051) } else { (free_ports(orgs as u16), free_ports(orgs as u16)) };
+        let (p2p_base, grpc_base) = if netns.is_some() {
+            (7051, 9051)
+        } else {
+            (free_ports(orgs as u16), free_ports(orgs as u16))
+        };
         let opts = GenerateOptions {
             orgs,
             peers_per_org: 1,
@@ -203,7 +268,12 @@ impl Net {
         let mut cmd = match &self.netns {
             Some(ns) => {
                 let mut c = Command::new("ip");
-                c.args(["netns", "exec", &ns.names[i], env!("CARGO_BIN_EXE_cryptanet-node")]);
+                c.args([
+                    "netns",
+                    "exec",
+                    &ns.names[i],
+                    env!("CARGO_BIN_EXE_cryptanet-node"),
+                ]);
                 c
             }
             None => Command::new(env!("CARGO_BIN_EXE_cryptanet-node")),
