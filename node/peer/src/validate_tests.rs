@@ -145,8 +145,10 @@ fn commit(w: &mut World, data: Vec<Vec<u8>>) -> Vec<V> {
 #[test]
 fn every_validation_code_is_earned_by_its_own_fault() {
     let mut w = world();
-    let e: Vec<&LocalIdentity> = w.peers.iter().take(3).collect();
-    let c = &w.client;
+    let peers = w.peers.clone();
+    let e: Vec<&LocalIdentity> = peers.iter().take(3).collect();
+    let client = w.client.clone();
+    let c = &client;
 
     // Block 1: a valid write of "a", plus faults that need no prior state.
     let good = tx(c, &e, b"n1", write("a", "1"));
@@ -160,7 +162,7 @@ fn every_validation_code_is_earned_by_its_own_fault() {
     };
     let mut bad_sig = Envelope::from_bytes(&tx(c, &e, b"n3", write("c", "1"))).unwrap();
     bad_sig.signature.0[5] ^= 1;
-    let peer_as_creator = tx(&w.peers[0], &e, b"n4", write("d", "1"));
+    let peer_as_creator = tx(&peers[0], &e, b"n4", write("d", "1"));
     let one_org = tx(c, &e[..1], b"n5", write("e", "1"));
     let codes = commit(
         &mut w,
@@ -197,8 +199,10 @@ fn every_validation_code_is_earned_by_its_own_fault() {
 
     // Block 2: MVCC. Reading "a" at its current version is fine, once; a
     // second reader in the same block sees a key the first one rewrote.
-    let e: Vec<&LocalIdentity> = w.peers.iter().take(3).collect();
-    let c = &w.client;
+    let peers = w.peers.clone();
+    let e: Vec<&LocalIdentity> = peers.iter().take(3).collect();
+    let client = w.client.clone();
+    let c = &client;
     let v1 = Some(Version::new(1, 0));
     let codes = commit(
         &mut w,
@@ -221,8 +225,10 @@ fn every_validation_code_is_earned_by_its_own_fault() {
 
     // Block 3: phantoms. A range read of [a, c) recorded before "b" existed
     // is stale once "b" is inserted by an earlier transaction of the block.
-    let e: Vec<&LocalIdentity> = w.peers.iter().take(3).collect();
-    let c = &w.client;
+    let peers = w.peers.clone();
+    let e: Vec<&LocalIdentity> = peers.iter().take(3).collect();
+    let client = w.client.clone();
+    let c = &client;
     let range = |nonce: &[u8], reads: Vec<KvRead>| {
         let mut ns = write("z", "1");
         ns.range_queries.push(RangeQueryInfo {
@@ -247,8 +253,10 @@ fn every_validation_code_is_earned_by_its_own_fault() {
     );
     assert_eq!(codes, vec![V::Valid, V::Valid, V::PhantomReadConflict]);
     // And against committed state: "b" now exists, so the old result is a phantom.
-    let e: Vec<&LocalIdentity> = w.peers.iter().take(3).collect();
-    let c = &w.client;
+    let peers = w.peers.clone();
+    let e: Vec<&LocalIdentity> = peers.iter().take(3).collect();
+    let client = w.client.clone();
+    let c = &client;
     let mut ns = write("q", "1");
     ns.range_queries.push(RangeQueryInfo {
         start: b"a".to_vec(),

@@ -85,13 +85,24 @@ impl deliver_server::Deliver for Deliver {
     ) -> Result<Response<Self::BlocksStream>, Status> {
         let req = request.into_inner();
         let start = start_of(&self.0.engine, &req);
-        let stream = follow(self.0.engine.clone(), start, req.stop, |b| {
-            cryptanet_proto::convert::block_message(b)
-                .ok()
-                .map(|m| v1::DeliverResponse {
-                    content: Some(v1::deliver_response::Content::Block(m)),
-                })
-        });
+        let done = v1::DeliverResponse {
+            content: Some(v1::deliver_response::Content::Status(
+                v1::DeliverStatus::Success as i32,
+            )),
+        };
+        let stream = follow(
+            self.0.engine.clone(),
+            start,
+            req.stop,
+            |b| {
+                cryptanet_proto::convert::block_message(b)
+                    .ok()
+                    .map(|m| v1::DeliverResponse {
+                        content: Some(v1::deliver_response::Content::Block(m)),
+                    })
+            },
+            Some(done),
+        );
         Ok(Response::new(Box::pin(stream)))
     }
 
@@ -101,9 +112,13 @@ impl deliver_server::Deliver for Deliver {
     ) -> Result<Response<Self::FilteredBlocksStream>, Status> {
         let req = request.into_inner();
         let start = start_of(&self.0.engine, &req);
-        let stream = follow(self.0.engine.clone(), start, req.stop, |b| {
-            Some(cryptanet_proto::convert::filtered_block(b))
-        });
+        let stream = follow(
+            self.0.engine.clone(),
+            start,
+            req.stop,
+            |b| Some(cryptanet_proto::convert::filtered_block(b)),
+            None,
+        );
         Ok(Response::new(Box::pin(stream)))
     }
 }

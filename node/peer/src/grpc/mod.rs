@@ -23,7 +23,6 @@ use tokio::task::JoinHandle;
 pub(crate) struct Services {
     pub(crate) engine: EngineHandle,
     pub(crate) network: Arc<Network>,
-    pub(crate) metrics: Arc<Metrics>,
 }
 
 /// Binds `addr` and serves until the returned task is aborted.
@@ -42,11 +41,8 @@ pub async fn serve(
             path: addr.to_string().into(),
             reason: format!("cannot bind gRPC address: {e}"),
         })?;
-    let services = Services {
-        engine,
-        network,
-        metrics,
-    };
+    let _ = metrics; // connection counts arrive with Admin.PeerInfo's connected_peers
+    let services = Services { engine, network };
     let limits = Limits::default();
     let (health_reporter, health) = tonic_health::server::health_reporter();
     health_reporter
@@ -58,14 +54,18 @@ pub async fn serve(
     health_reporter
         .set_serving::<AdminServer<admin::Admin>>()
         .await;
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(cryptanet_proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()
-        .map_err(|e| Error::Config {
-            path: "reflection".into(),
-            reason: e.to_string(),
-        })?;
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(cryptanet_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let bad = |e: tonic_reflection::server::Error| Error::Config {
+        path: "reflection".into(),
+        reason: e.to_string(),
+    };
+    // v1 for current tools, v1alpha for older clients (grpcio-reflection).
+    let reflection_v1 = reflection().build_v1().map_err(bad)?;
+    let reflection_v1alpha = reflection().build_v1alpha().map_err(bad)?;
     let router = tonic::transport::Server::builder()
         .add_service(health)
         .add_service(reflection_v1)

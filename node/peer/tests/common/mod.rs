@@ -213,6 +213,22 @@ impl Net {
             .unwrap()
             .as_secs() as i64;
         generate(&opts, now, &mut rand_core::OsRng).unwrap();
+        if let Some(ns) = &netns {
+            // One host per peer: rewrite each org's peer address.
+            for i in 0..orgs as usize {
+                let path = dir
+                    .path()
+                    .join("orgs")
+                    .join(format!("Org{}MSP", i + 1))
+                    .join("org.toml");
+                let mut def = cryptanet_types::identity::OrgDefinition::from_toml(
+                    &std::fs::read_to_string(&path).unwrap(),
+                )
+                .unwrap();
+                def.peers[0].address = format!("/ip4/{}/tcp/{}", ns.ip(i), p2p_base + i as u16);
+                std::fs::write(&path, def.to_toml().unwrap()).unwrap();
+            }
+        }
         let mut net = Net {
             dir,
             n: orgs as usize,
@@ -220,6 +236,7 @@ impl Net {
             grpc_base,
             children: Vec::new(),
             extra_config: extra_config.into(),
+            netns,
         };
         for i in 0..net.n {
             net.write_config(i);
