@@ -8,9 +8,10 @@
 //!   performed;
 //! * **commit in order**: a decided batch becomes block `seq` only when the
 //!   ledger is at `seq - 1`; a repeated delivery after a crash is skipped;
-//! * outgoing messages go through an unbounded queue to a sender task, so
-//!   the engine never blocks on a slow peer (PBFT's watermarks bound how
-//!   much can be outstanding).
+//! * outgoing messages go through one bounded queue and sender task per
+//!   peer, so the engine never blocks and a dead or slow peer never holds
+//!   up messages to the others; a full queue drops (PBFT's STATUS
+//!   retransmission recovers lost messages).
 
 use crate::error::{Error, Result};
 use crate::network::Network;
@@ -67,10 +68,8 @@ pub struct EngineHandle {
     pub status: watch::Receiver<Status>,
 }
 
-enum Outgoing {
-    To(PeerIndex, Vec<u8>),
-    All(Vec<u8>),
-}
+/// Messages queued per peer before newer ones are dropped.
+const OUTGOING_PER_PEER: usize = 8192;
 
 /// The engine state.
 pub struct Engine {
@@ -84,7 +83,7 @@ pub struct Engine {
     /// Chained PBFT state digest after each block: `chain[h]` is the state
     /// at height h (`chain[0]` is genesis).
     chain: Vec<Digest>,
-    outgoing: mpsc::UnboundedSender<Outgoing>,
+    outgoing: Vec<mpsc::Sender<Vec<u8>>>,
     commits: broadcast::Sender<Committed>,
     status: watch::Sender<Status>,
     sync_tx: mpsc::Sender<(CheckpointCert, Vec<Block>)>,
@@ -121,19 +120,26 @@ impl Engine {
         let (commits, _) = broadcast::channel(4096);
         let (status_tx, status_rx) = watch::channel(Status::default());
         let (sync_tx, synced) = mpsc::channel(4);
-        let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Outgoing>();
-        let t = transport.clone();
-        tokio::spawn(async move {
-            while let Some(o) = out_rx.recv().await {
-                let r = match o {
-                    Outgoing::To(to, bytes) => t.send(to, bytes).await,
-                    Outgoing::All(bytes) => t.broadcast(bytes).await,
-                };
-                if let Err(e) = r {
-                    tracing::debug!(error = %e, "send failed");
-                }
+        // One sender task and queue per peer: a dead or slow peer must never
+        // hold up messages to the others (PBFT recovers dropped messages
+        // through STATUS retransmission).
+        let n = network.replicas.len();
+        let mut outgoing = Vec::with_capacity(n);
+        for i in 0..n {
+            let (tx, mut rx) = mpsc::channel::<Vec<u8>>(OUTGOING_PER_PEER);
+            if i as u32 != network.me {
+                let t = transport.clone();
+                let to = PeerIndex(i as u32);
+                tokio::spawn(async move {
+                    while let Some(bytes) = rx.recv().await {
+                        if let Err(e) = t.send(to, bytes).await {
+                            tracing::debug!(%to, error = %e, "send failed");
+                        }
+                    }
+                });
             }
-        });
+            outgoing.push(tx);
+        }
         let engine = Engine {
             replica,
             ledger: ledger.clone(),
@@ -143,7 +149,7 @@ impl Engine {
             policy,
             timers,
             chain,
-            outgoing: out_tx,
+            outgoing,
             commits: commits.clone(),
             status: status_tx,
             sync_tx,
@@ -257,13 +263,14 @@ impl Engine {
             }
             match out {
                 Output::Persist(_) => {}
-                Output::Send { to, message } => {
-                    let _ = self
-                        .outgoing
-                        .send(Outgoing::To(PeerIndex(to), message.encode()?));
-                }
+                Output::Send { to, message } => self.enqueue(to, message.encode()?),
                 Output::Broadcast(message) => {
-                    let _ = self.outgoing.send(Outgoing::All(message.encode()?));
+                    let bytes = message.encode()?;
+                    for to in 0..self.outgoing.len() as u32 {
+                        if to != self.network.me {
+                            self.enqueue(to, bytes.clone());
+                        }
+                    }
                 }
                 Output::Commit(batch) => self.commit(batch)?,
                 Output::ScheduleTimeout {
@@ -277,6 +284,16 @@ impl Engine {
         self.store.persist(&persist)?;
         self.publish_status();
         Ok(())
+    }
+
+    /// Queues `bytes` for peer `to`; drops it when that peer's queue is full.
+    fn enqueue(&self, to: u32, bytes: Vec<u8>) {
+        let Some(q) = self.outgoing.get(to as usize) else {
+            return;
+        };
+        if q.try_send(bytes).is_err() {
+            tracing::debug!(to, "outgoing queue full: message dropped");
+        }
     }
 
     fn commit(&mut self, decided: CommittedBatch) -> Result<()> {
@@ -424,6 +441,15 @@ impl Engine {
             stable_checkpoint: self.replica.stable_checkpoint(),
         };
         self.status.send_if_modified(|old| {
+            if old.view != s.view || old.changing_view != s.changing_view {
+                tracing::info!(
+                    view = s.view,
+                    primary = s.primary,
+                    changing = s.changing_view,
+                    height = s.height,
+                    "view status"
+                );
+            }
             let changed = *old != s;
             *old = s.clone();
             changed

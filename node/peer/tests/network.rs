@@ -81,8 +81,10 @@ async fn four_peers_commit_1000_payloads_into_identical_certified_ledgers() {
 async fn killed_non_primary_catches_up_after_restart() {
     let mut net = Net::up(4, FAST);
     let first = net.transactions(300, 256, 2);
-    net.submit_all(&first[..100], &[0, 1, 2, 3]).await;
-    // View 0's primary is replica 0; kill replica 2 under load.
+    // Load goes to the peers that stay up: a transaction accepted by the
+    // victim's gateway but not yet forwarded dies with it (clients resubmit
+    // on a CommitStatus timeout, as with any orderer).
+    net.submit_all(&first[..100], &[0, 1, 3]).await;
     net.kill(2);
     net.submit_all(&first[100..], &[0, 1, 3]).await;
     net.wait_committed(&first, &[0, 1, 3], Duration::from_secs(120))

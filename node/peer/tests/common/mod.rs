@@ -298,7 +298,10 @@ impl Net {
         let child = cmd
             .arg("--config")
             .arg(self.peer_dir(i).join("peer.toml"))
-            .env("RUST_LOG", "info,libp2p=warn")
+            .env(
+                "RUST_LOG",
+                std::env::var("CRYPTANET_TEST_LOG").unwrap_or_else(|_| "info,libp2p=warn".into()),
+            )
             .env_remove("RUST_BACKTRACE")
             .stdout(Stdio::from(log.try_clone().unwrap()))
             .stderr(Stdio::from(log))
@@ -488,6 +491,19 @@ impl Drop for Net {
     fn drop(&mut self) {
         for i in 0..self.children.len() {
             self.kill(i);
+        }
+        if std::thread::panicking() {
+            // Keep the peers' logs of a failed test for inspection.
+            let keep =
+                std::env::temp_dir().join(format!("cryptanet-failed-{}", std::process::id()));
+            let _ = std::fs::create_dir_all(&keep);
+            for i in 0..self.n {
+                let _ = std::fs::copy(
+                    self.peer_dir(i).join("peer.log"),
+                    keep.join(format!("peer{i}.log")),
+                );
+            }
+            eprintln!("peer logs kept in {}", keep.display());
         }
         // Namespaces (if any) are removed after the processes are gone.
         self.netns.take();
