@@ -45,6 +45,19 @@ impl Default for Shape {
     }
 }
 
+/// Small blocks with deletes and invalid transactions, so a crash lands in
+/// every part of an append: the shape of the crash test's writer process.
+pub fn crash_shape() -> Shape {
+    Shape {
+        txs: 20,
+        writes_per_tx: 3,
+        key_space: 500,
+        value_len: 32,
+        delete_every: 6,
+        invalid_every: 4,
+    }
+}
+
 /// SplitMix64: a tiny deterministic generator, enough for test data.
 #[derive(Clone, Debug)]
 pub struct SplitMix(pub u64);

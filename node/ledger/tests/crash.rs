@@ -17,15 +17,7 @@ const SEED: u64 = 99;
 const KILLS: usize = 24;
 
 fn shape() -> Shape {
-    // Must match crash_writer.rs.
-    Shape {
-        txs: 20,
-        writes_per_tx: 3,
-        key_space: 500,
-        value_len: 32,
-        delete_every: 6,
-        invalid_every: 4,
-    }
+    testkit::crash_shape()
 }
 
 #[test]

@@ -22,17 +22,7 @@ struct World {
 
 fn world() -> World {
     let dir = tempfile::tempdir().unwrap();
-    let opts = GenerateOptions {
-        orgs: 4,
-        peers_per_org: 1,
-        out: dir.path().join("crypto"),
-        orgs_dir: dir.path().join("orgs"),
-        host: "127.0.0.1".into(),
-        base_port: 7051,
-        days: 30,
-        ca_days: 60,
-        force: false,
-    };
+    let opts = GenerateOptions::local(dir.path(), 4, 7051);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()

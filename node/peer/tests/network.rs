@@ -148,17 +148,7 @@ async fn a_peer_certified_by_a_foreign_ca_cannot_connect_or_be_heard() {
     // replaces Org4's.
     let other = tempfile::tempdir().unwrap();
     let port = common::free_ports(2);
-    let opts = cryptanet_cli::orgs::GenerateOptions {
-        orgs: 4,
-        peers_per_org: 1,
-        out: other.path().join("crypto"),
-        orgs_dir: other.path().join("orgs"),
-        host: "127.0.0.1".into(),
-        base_port: port,
-        days: 30,
-        ca_days: 60,
-        force: false,
-    };
+    let opts = cryptanet_cli::orgs::GenerateOptions::local(other.path(), 4, port);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()

@@ -42,6 +42,25 @@ pub struct GenerateOptions {
     pub force: bool,
 }
 
+impl GenerateOptions {
+    /// A local network under `root`: private material in `root/crypto`,
+    /// org definitions in `root/orgs`, one peer per org on 127.0.0.1 from
+    /// `base_port`, certificates valid 30 days (CAs 60).
+    pub fn local(root: &std::path::Path, orgs: u32, base_port: u16) -> GenerateOptions {
+        GenerateOptions {
+            orgs,
+            peers_per_org: 1,
+            out: root.join("crypto"),
+            orgs_dir: root.join("orgs"),
+            host: "127.0.0.1".into(),
+            base_port,
+            days: 30,
+            ca_days: 60,
+            force: false,
+        }
+    }
+}
+
 /// What happened to one org.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OrgOutcome {

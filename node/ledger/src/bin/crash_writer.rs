@@ -5,7 +5,7 @@
 #![allow(clippy::print_stdout)]
 
 use anyhow::{Context, Result};
-use cryptanet_ledger::testkit::{self, Shape};
+use cryptanet_ledger::testkit;
 use cryptanet_ledger::{Ledger, LedgerOptions};
 use std::io::Write;
 
@@ -31,23 +31,15 @@ fn main() -> Result<()> {
     )?;
     let mut out = std::io::stdout().lock();
     while ledger.height() < until {
-        let b = testkit::block(seed, ledger.height() + 1, ledger.last_hash(), crash_shape())?;
+        let b = testkit::block(
+            seed,
+            ledger.height() + 1,
+            ledger.last_hash(),
+            testkit::crash_shape(),
+        )?;
         ledger.append(&b)?;
         writeln!(out, "{}", ledger.height())?;
         out.flush()?;
     }
     Ok(())
-}
-
-/// Small blocks with deletes and invalid transactions, so crashes land in
-/// every part of an append.
-fn crash_shape() -> Shape {
-    Shape {
-        txs: 20,
-        writes_per_tx: 3,
-        key_space: 500,
-        value_len: 32,
-        delete_every: 6,
-        invalid_every: 4,
-    }
 }

@@ -197,17 +197,7 @@ impl Net {
         } else {
             (free_ports(orgs as u16), free_ports(orgs as u16))
         };
-        let opts = GenerateOptions {
-            orgs,
-            peers_per_org: 1,
-            out: dir.path().join("crypto"),
-            orgs_dir: dir.path().join("orgs"),
-            host: "127.0.0.1".into(),
-            base_port: p2p_base,
-            days: 30,
-            ca_days: 60,
-            force: false,
-        };
+        let opts = GenerateOptions::local(dir.path(), orgs, p2p_base);
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
