@@ -24,6 +24,7 @@ impl From<Domain> for Wire {
             Domain::PhantomReadConflict => Wire::PhantomReadConflict,
             Domain::UnknownChaincode => Wire::UnknownChaincode,
             Domain::BadTxId => Wire::BadTxid,
+            Domain::IllegalWriteset => Wire::IllegalWriteset,
             Domain::NotValidated => Wire::NotValidated,
         }
     }
@@ -43,6 +44,7 @@ impl From<Wire> for Domain {
             Wire::PhantomReadConflict => Domain::PhantomReadConflict,
             Wire::UnknownChaincode => Domain::UnknownChaincode,
             Wire::BadTxid => Domain::BadTxId,
+            Wire::IllegalWriteset => Domain::IllegalWriteset,
             Wire::NotValidated => Domain::NotValidated,
         }
     }
@@ -67,7 +69,7 @@ mod tests {
 
     /// Every domain code. The exhaustive match makes this list fail to
     /// compile when a variant is added and not listed.
-    const ALL: [Domain; 12] = [
+    const ALL: [Domain; 13] = [
         Domain::Valid,
         Domain::BadPayload,
         Domain::BadCreatorSignature,
@@ -79,6 +81,7 @@ mod tests {
         Domain::PhantomReadConflict,
         Domain::UnknownChaincode,
         Domain::BadTxId,
+        Domain::IllegalWriteset,
         Domain::NotValidated,
     ];
 
@@ -95,6 +98,7 @@ mod tests {
             | Domain::PhantomReadConflict
             | Domain::UnknownChaincode
             | Domain::BadTxId
+            | Domain::IllegalWriteset
             | Domain::NotValidated => ALL.contains(&code),
         }
     }

@@ -18,6 +18,9 @@ pub struct Limits {
     pub envelope: usize,
     /// Block-sync responses (default 16 MiB).
     pub sync_response: usize,
+    /// Endorsement requests (signed proposals) and their answers
+    /// (default 4 MiB each).
+    pub endorse: usize,
 }
 
 /// A sync request is two integers; anything longer is malformed.
@@ -29,6 +32,7 @@ impl Default for Limits {
             consensus: 4 * MIB,
             envelope: 4 * MIB,
             sync_response: 16 * MIB,
+            endorse: 4 * MIB,
         }
     }
 }
@@ -41,6 +45,7 @@ impl Limits {
             MessageKind::Envelope => self.envelope,
             MessageKind::SyncRequest => MAX_SYNC_REQUEST,
             MessageKind::SyncResponse => self.sync_response,
+            MessageKind::EndorseRequest | MessageKind::EndorseResponse => self.endorse,
         }
     }
 
@@ -122,6 +127,7 @@ mod tests {
             consensus: 10,
             envelope: 20,
             sync_response: 30,
+            endorse: 40,
         };
         assert!(l.check(MessageKind::Consensus, 10).is_ok());
         assert!(matches!(

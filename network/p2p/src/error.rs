@@ -18,6 +18,10 @@ pub enum MessageKind {
     SyncRequest,
     /// A block-sync response (encoded blocks).
     SyncResponse,
+    /// A proposal sent to an endorsing peer.
+    EndorseRequest,
+    /// An endorsing peer's answer.
+    EndorseResponse,
 }
 
 impl fmt::Display for MessageKind {
@@ -27,6 +31,8 @@ impl fmt::Display for MessageKind {
             MessageKind::Envelope => "envelope",
             MessageKind::SyncRequest => "sync request",
             MessageKind::SyncResponse => "sync response",
+            MessageKind::EndorseRequest => "endorse request",
+            MessageKind::EndorseResponse => "endorse response",
         })
     }
 }

@@ -33,44 +33,51 @@ impl SyncRequest {
     }
 }
 
-/// The handle for answering one [`Event::SyncRequest`]. Dropping it without
-/// calling [`SyncReply::send`] tells the requester there is no answer.
+/// The handle for answering one request ([`Event::SyncRequest`] or
+/// [`Event::EndorseRequest`]). Dropping it without calling [`Reply::send`]
+/// tells the requester there is no answer.
 #[derive(Debug)]
-pub struct SyncReply {
+pub struct Reply {
+    kind: MessageKind,
     tx: oneshot::Sender<Vec<u8>>,
     limits: Limits,
     metrics: Arc<Metrics>,
 }
 
-impl SyncReply {
+/// The reply handle of a block-sync request.
+pub type SyncReply = Reply;
+
+impl Reply {
+    /// A handle whose answer is a message of `kind` (a response kind).
     pub(crate) fn new(
+        kind: MessageKind,
         tx: oneshot::Sender<Vec<u8>>,
         limits: Limits,
         metrics: Arc<Metrics>,
-    ) -> SyncReply {
-        SyncReply {
+    ) -> Reply {
+        Reply {
+            kind,
             tx,
             limits,
             metrics,
         }
     }
 
-    /// Sends the encoded blocks back. Fails with
-    /// [`Error::MessageTooLarge`] above the sync-response limit (the reply is
-    /// dropped and counted) or [`Error::RequesterGone`].
-    pub fn send(self, encoded_blocks: Vec<u8>) -> Result<()> {
-        if let Err(e) = self
-            .limits
-            .check(MessageKind::SyncResponse, encoded_blocks.len())
-        {
+    /// Sends the answer back. Fails with [`Error::MessageTooLarge`] above the
+    /// limit for its kind (the reply is dropped and counted) or
+    /// [`Error::RequesterGone`].
+    pub fn send(self, answer: Vec<u8>) -> Result<()> {
+        if let Err(e) = self.limits.check(self.kind, answer.len()) {
             Metrics::bump(&self.metrics.oversize_dropped);
-            tracing::warn!(error = %e, "sync reply dropped");
+            tracing::warn!(kind = %self.kind, error = %e, "reply dropped");
             return Err(e);
         }
-        self.tx
-            .send(encoded_blocks)
-            .map_err(|_| Error::RequesterGone)?;
-        Metrics::bump(&self.metrics.sync_served);
+        self.tx.send(answer).map_err(|_| Error::RequesterGone)?;
+        let served = match self.kind {
+            MessageKind::EndorseResponse => &self.metrics.endorse_served,
+            _ => &self.metrics.sync_served,
+        };
+        Metrics::bump(served);
         Ok(())
     }
 }
@@ -99,7 +106,16 @@ pub enum Event {
         /// What it wants.
         request: SyncRequest,
         /// Where to send the encoded blocks.
-        reply: SyncReply,
+        reply: Reply,
+    },
+    /// A peer asks us to endorse a proposal.
+    EndorseRequest {
+        /// The requester (the gateway peer).
+        from: PeerIndex,
+        /// The encoded signed proposal.
+        proposal: Vec<u8>,
+        /// Where to send the encoded answer.
+        reply: Reply,
     },
 }
 
@@ -109,7 +125,8 @@ impl Event {
         match self {
             Event::Consensus { from, .. }
             | Event::Envelope { from, .. }
-            | Event::SyncRequest { from, .. } => *from,
+            | Event::SyncRequest { from, .. }
+            | Event::EndorseRequest { from, .. } => *from,
         }
     }
 }
@@ -162,7 +179,7 @@ mod tests {
             ..Limits::default()
         };
         let (tx, mut rx) = oneshot::channel();
-        let reply = SyncReply::new(tx, limits, metrics.clone());
+        let reply = Reply::new(MessageKind::SyncResponse, tx, limits, metrics.clone());
         assert!(matches!(
             reply.send(vec![0; 5]),
             Err(Error::MessageTooLarge {
@@ -175,7 +192,7 @@ mod tests {
         assert!(rx.try_recv().is_err());
 
         let (tx, rx) = oneshot::channel();
-        SyncReply::new(tx, limits, metrics.clone())
+        Reply::new(MessageKind::SyncResponse, tx, limits, metrics.clone())
             .send(vec![1, 2])
             .unwrap();
         assert_eq!(rx.blocking_recv().unwrap(), vec![1, 2]);

@@ -33,7 +33,7 @@ pub mod transport;
 
 pub use config::{BackoffConfig, Config, Limits};
 pub use error::{Error, MessageKind, RequestFailure, Result};
-pub use event::{Event, Incoming, SyncReply, SyncRequest};
+pub use event::{Event, Incoming, Reply, SyncReply, SyncRequest};
 pub use libp2p::{Multiaddr, PeerId};
 pub use memory::{MemoryHub, MemoryTransport};
 pub use metrics::{Metrics, MetricsSnapshot};

@@ -8,7 +8,7 @@
 
 use crate::config::Config;
 use crate::error::{Error, MessageKind, RequestFailure, Result};
-use crate::event::{Event, Incoming, SyncReply, SyncRequest};
+use crate::event::{Event, Incoming, Reply, SyncRequest};
 use crate::metrics::Metrics;
 use crate::peer::PeerIndex;
 use crate::transport::Transport;
@@ -199,32 +199,62 @@ impl Transport for MemoryTransport {
     }
 
     async fn request_blocks(&self, from: PeerIndex, request: SyncRequest) -> Result<Vec<u8>> {
+        let len = request.encode()?.len();
+        self.request(from, MessageKind::SyncRequest, len, |me, reply| {
+            Event::SyncRequest {
+                from: me,
+                request,
+                reply,
+            }
+        })
+        .await
+    }
+
+    async fn request_endorsement(&self, to: PeerIndex, proposal: Vec<u8>) -> Result<Vec<u8>> {
+        let len = proposal.len();
+        self.request(to, MessageKind::EndorseRequest, len, |me, reply| {
+            Event::EndorseRequest {
+                from: me,
+                proposal,
+                reply,
+            }
+        })
+        .await
+    }
+}
+
+impl MemoryTransport {
+    /// Delivers the request `make` builds to `to` and waits for the answer,
+    /// with the link controls and timeout a real network would impose.
+    async fn request(
+        &self,
+        to: PeerIndex,
+        kind: MessageKind,
+        len: usize,
+        make: impl FnOnce(PeerIndex, Reply) -> Event,
+    ) -> Result<Vec<u8>> {
         let fail = |reason| {
             Metrics::bump(&self.my_metrics().send_failures);
-            Err(Error::RequestFailed { peer: from, reason })
+            Err(Error::RequestFailed { peer: to, reason })
         };
-        let len = request.encode()?.len();
-        if !self.admit(from, MessageKind::SyncRequest, len)? {
+        if !self.admit(to, kind, len)? {
             return fail(RequestFailure::Unreachable);
         }
+        let answer_kind = match kind {
+            MessageKind::EndorseRequest => MessageKind::EndorseResponse,
+            _ => MessageKind::SyncResponse,
+        };
         let (tx, rx) = oneshot::channel();
         let responder_metrics = self
             .hub
             .metrics
-            .get(from.as_usize())
+            .get(to.as_usize())
             .cloned()
             .unwrap_or_default();
-        let reply = SyncReply::new(tx, self.hub.config.limits, responder_metrics);
-        self.hub.deliver(
-            from,
-            Event::SyncRequest {
-                from: self.me,
-                request,
-                reply,
-            },
-        );
+        let reply = Reply::new(answer_kind, tx, self.hub.config.limits, responder_metrics);
+        self.hub.deliver(to, make(self.me, reply));
         match tokio::time::timeout(self.hub.config.request_timeout, rx).await {
-            Ok(Ok(_)) if !self.hub.link_up(from, self.me) => {
+            Ok(Ok(_)) if !self.hub.link_up(to, self.me) => {
                 Metrics::bump(&self.my_metrics().link_dropped);
                 fail(RequestFailure::Timeout)
             }
@@ -308,6 +338,28 @@ mod tests {
             t0.send(PeerIndex(7), vec![]).await,
             Err(Error::UnknownPeer { peers: 2, .. })
         ));
+    }
+
+    #[tokio::test]
+    async fn endorsement_requests_are_answered_through_the_reply() {
+        let (_hub, mut eps) = MemoryHub::new(2, small_config());
+        let (t0, _) = eps.remove(0);
+        let (t1, mut in1) = eps.remove(0);
+        let asker =
+            tokio::spawn(async move { t0.request_endorsement(PeerIndex(1), vec![7; 3]).await });
+        match in1.recv().await.unwrap() {
+            Event::EndorseRequest {
+                from,
+                proposal,
+                reply,
+            } => {
+                assert_eq!((from, proposal), (PeerIndex(0), vec![7; 3]));
+                reply.send(vec![9]).unwrap();
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        assert_eq!(asker.await.unwrap().unwrap(), vec![9]);
+        assert_eq!(t1.metrics().snapshot().endorse_served, 1);
     }
 
     #[tokio::test]

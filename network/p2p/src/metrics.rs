@@ -29,6 +29,8 @@ pub struct Metrics {
     pub link_dropped: AtomicU64,
     /// Sync requests this peer answered.
     pub sync_served: AtomicU64,
+    /// Endorsement requests this peer answered.
+    pub endorse_served: AtomicU64,
 }
 
 /// A point-in-time copy of [`Metrics`].
@@ -45,6 +47,7 @@ pub struct MetricsSnapshot {
     pub queue_full_dropped: u64,
     pub link_dropped: u64,
     pub sync_served: u64,
+    pub endorse_served: u64,
 }
 
 impl Metrics {
@@ -67,6 +70,7 @@ impl Metrics {
             queue_full_dropped: r(&self.queue_full_dropped),
             link_dropped: r(&self.link_dropped),
             sync_served: r(&self.sync_served),
+            endorse_served: r(&self.endorse_served),
         }
     }
 }

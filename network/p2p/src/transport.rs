@@ -52,4 +52,8 @@ pub trait Transport: Send + Sync + 'static {
     /// Asks peer `from` for blocks and waits for its encoded answer (or the
     /// request timeout).
     async fn request_blocks(&self, from: PeerIndex, request: SyncRequest) -> Result<Vec<u8>>;
+
+    /// Sends an encoded signed proposal to peer `to` for endorsement and
+    /// waits for its encoded answer (or the request timeout).
+    async fn request_endorsement(&self, to: PeerIndex, proposal: Vec<u8>) -> Result<Vec<u8>>;
 }

@@ -101,6 +101,18 @@ fn spawn_app(me: PeerIndex, mut incoming: Incoming, seen: mpsc::UnboundedSender<
                     reply.send(fake_blocks(me.0, request)).unwrap();
                     continue;
                 }
+                Event::EndorseRequest {
+                    from,
+                    proposal,
+                    reply,
+                    ..
+                } => {
+                    // Answer with who endorsed what for whom.
+                    let mut answer = vec![me.0 as u8, from.0 as u8];
+                    answer.extend(proposal);
+                    reply.send(answer).unwrap();
+                    continue;
+                }
             };
             if seen.send(report).is_err() {
                 return;
@@ -189,6 +201,18 @@ async fn exercise<T: Transport>(endpoints: Vec<(T, Incoming)>, limits: Limits) {
     .unwrap();
     assert_eq!(blocks, fake_blocks(0, req));
     assert_eq!(transports[0].metrics().snapshot().sync_served, 1);
+
+    // Endorsement: peer 1 (a gateway) asks peer 2; the answer comes back
+    // on the same request.
+    let answer = timeout(
+        WAIT,
+        transports[1].request_endorsement(PeerIndex(2), b"proposal".to_vec()),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(answer, [&[2u8, 1][..], b"proposal"].concat());
+    assert_eq!(transports[2].metrics().snapshot().endorse_served, 1);
 
     // Bad input is a typed error, counted where relevant, never a panic.
     let oversize = vec![0u8; limits.consensus + 1];

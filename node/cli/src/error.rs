@@ -68,4 +68,21 @@ pub enum Error {
         #[source]
         source: cryptanet_types::Error,
     },
+    /// A gRPC call failed (connection, status or decoding).
+    #[error(transparent)]
+    Rpc(#[from] cryptanet_proto::Error),
+    /// Encoding or signing failed.
+    #[error(transparent)]
+    Types(#[from] cryptanet_types::Error),
+    /// A transaction did not commit as VALID.
+    #[error("transaction {tx_id} committed as {code}")]
+    NotValid {
+        /// Its id.
+        tx_id: String,
+        /// Its validation code.
+        code: &'static str,
+    },
+    /// The chaincode lifecycle is not in the state asked for.
+    #[error("lifecycle: {0}")]
+    Lifecycle(String),
 }

@@ -10,8 +10,10 @@
 //!   certificates and keys, and the public org definitions under `orgs/`.
 #![forbid(unsafe_code)]
 
+pub mod client;
 pub mod cmd;
 pub mod error;
+pub mod lifecycle;
 pub mod material;
 pub mod orgs;
 

@@ -450,6 +450,7 @@ fn code_from_u8(b: u8) -> Option<ValidationCode> {
         PhantomReadConflict,
         UnknownChaincode,
         BadTxId,
+        IllegalWriteset,
         NotValidated,
     ]
     .into_iter()

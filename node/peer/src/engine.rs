@@ -89,6 +89,19 @@ pub struct Engine {
     sync_tx: mpsc::Sender<(CheckpointCert, Vec<Block>)>,
     syncing: bool,
     max_sync_bytes: usize,
+    /// Where endorsement requests from other peers go (the endorser pool);
+    /// `None` refuses them.
+    endorse_requests: Option<mpsc::Sender<EndorseRequest>>,
+}
+
+/// An endorsement request from another peer, for the endorser pool.
+pub struct EndorseRequest {
+    /// The requesting (gateway) peer.
+    pub from: PeerIndex,
+    /// Encoded signed proposal.
+    pub proposal: Vec<u8>,
+    /// Where the encoded answer goes.
+    pub reply: cryptanet_p2p::Reply,
 }
 
 /// Channels the engine's loop reads.
@@ -155,6 +168,7 @@ impl Engine {
             sync_tx,
             syncing: false,
             max_sync_bytes,
+            endorse_requests: None,
         };
         let inputs = EngineInputs {
             incoming,
@@ -210,8 +224,35 @@ impl Engine {
         }
     }
 
+    /// Sends endorsement requests from other peers to `requests` (the
+    /// engine never executes chaincode itself).
+    pub fn set_endorser(&mut self, requests: mpsc::Sender<EndorseRequest>) {
+        self.endorse_requests = Some(requests);
+    }
+
     fn on_event(&mut self, event: Event) -> Result<()> {
         match event {
+            Event::EndorseRequest {
+                from,
+                proposal,
+                reply,
+            } => {
+                let request = EndorseRequest {
+                    from,
+                    proposal,
+                    reply,
+                };
+                // A full pool refuses by dropping the reply: the gateway
+                // sees "no answer" and asks another peer.
+                match &self.endorse_requests {
+                    Some(tx) => {
+                        if tx.try_send(request).is_err() {
+                            tracing::warn!(%from, "endorser busy; endorsement request dropped");
+                        }
+                    }
+                    None => tracing::debug!(%from, "no endorser; endorsement request dropped"),
+                }
+            }
             Event::Consensus { from, bytes } => match SignedMessage::decode(&bytes) {
                 Ok(m) => {
                     let outs = self.replica.step(Input::Message(m));

@@ -10,7 +10,10 @@
 //! * [`config`]: the peer's TOML configuration;
 //! * [`network`]: the replica set derived from the org definitions;
 //! * [`store`]: durable PBFT state (persist-before-send);
-//! * [`validate`]: commit-time validation of each transaction;
+//! * [`endorser`]: executing proposals (WASM chaincode and `_lifecycle`)
+//!   and, on the gateway peer, gathering endorsements from other peers;
+//! * [`validate`]: commit-time validation of each transaction, with the
+//!   endorsement rules of [`policy`];
 //! * [`engine`]: the event loop driving the PBFT core, timers, commits and
 //!   block sync;
 //! * [`timers`]: generation-tagged tokio timers.
@@ -18,10 +21,12 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod config;
+pub mod endorser;
 pub mod engine;
 pub mod error;
 pub mod grpc;
 pub mod network;
+pub mod policy;
 pub mod run;
 pub mod store;
 pub mod sync;

@@ -31,6 +31,21 @@ pub struct ReplicaInfo {
     pub addr: Multiaddr,
 }
 
+#[cfg(test)]
+impl ReplicaInfo {
+    /// A replica with placeholder key, certificate and address.
+    pub(crate) fn for_tests(index: u32, msp_id: &str) -> ReplicaInfo {
+        ReplicaInfo {
+            index,
+            msp_id: msp_id.to_owned(),
+            name: format!("peer{index}.{msp_id}"),
+            public_key: PublicKey([index as u8; 32]),
+            cert_der: vec![index as u8],
+            addr: "/ip4/127.0.0.1/tcp/1".parse().unwrap(),
+        }
+    }
+}
+
 /// The network as this peer sees it.
 pub struct Network {
     /// Member org definitions.

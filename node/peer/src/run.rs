@@ -1,15 +1,23 @@
 //! Wiring: from a [`PeerConfig`] to a running peer.
 
 use crate::config::PeerConfig;
+use crate::endorser::gather::Gatherer;
+use crate::endorser::Endorser;
+use crate::engine::EndorseRequest;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::network::Network;
 use crate::store::ConsensusStore;
-use crate::validate::MajorityOfOrgs;
+use crate::validate::LifecyclePolicy;
+use cryptanet_chaincode::lifecycle::InstallStore;
+use cryptanet_chaincode::{Runtime, RuntimeConfig, TestDetector};
 use cryptanet_ledger::{Ledger, LedgerOptions};
-use cryptanet_p2p::{Libp2pTransport, Transport as _};
+use cryptanet_p2p::Libp2pTransport;
 use cryptanet_pbft::Replica;
+use cryptanet_types::identity::LocalIdentity;
 use std::sync::Arc;
+use std::sync::RwLock;
+use tokio::sync::{mpsc, Semaphore};
 
 /// Largest block-sync reply (bytes).
 pub const MAX_SYNC_REPLY: usize = 12 << 20;
@@ -61,10 +69,8 @@ pub async fn run(
         Libp2pTransport::start(identity.signing_key(), definition, p2p_config)?;
     let transport = Arc::new(transport);
 
-    let policy = Arc::new(MajorityOfOrgs {
-        members: network.orgs.len(),
-    });
-    let (engine, inputs, handle) = Engine::new(
+    let policy = Arc::new(LifecyclePolicy::new(network.orgs.len()));
+    let (mut engine, inputs, handle) = Engine::new(
         replica,
         ledger,
         store,
@@ -74,16 +80,85 @@ pub async fn run(
         policy,
         MAX_SYNC_REPLY,
     )?;
-    let grpc = crate::grpc::serve(
-        &config.grpc_listen,
-        handle,
+    let endorser = Arc::new(start_endorser(
+        &config,
+        &identity,
+        handle.ledger.clone(),
         network.clone(),
-        transport.metrics(),
-    )
-    .await?;
+    )?);
+    engine.set_endorser(serve_endorsements(endorser.clone()));
+    let gatherer = Gatherer {
+        endorser,
+        transport: transport.clone(),
+        network: network.clone(),
+    };
+    let grpc = crate::grpc::serve(&config.grpc_listen, handle, network.clone(), gatherer).await?;
     let result = engine.run(inputs, shutdown).await;
     grpc.abort();
     transport.shutdown().await;
     tracing::info!("peer stopped");
     result
+}
+
+/// Endorsement requests from other peers waiting for a worker.
+const ENDORSE_QUEUE: usize = 4096;
+/// Proposals executed at once for other peers.
+const ENDORSE_WORKERS: usize = 4;
+
+/// The chaincode runtime, install store and endorser of this peer. Packages
+/// and compiled modules live under `<data_dir>/chaincode`.
+fn start_endorser(
+    config: &PeerConfig,
+    identity: &LocalIdentity,
+    ledger: Arc<RwLock<Ledger>>,
+    network: Arc<crate::network::Network>,
+) -> Result<Endorser> {
+    let dir = config.data_dir.join("chaincode");
+    let chaincode_error = |e: cryptanet_chaincode::Error| Error::Config {
+        path: dir.clone(),
+        reason: e.to_string(),
+    };
+    let runtime = Runtime::new(RuntimeConfig {
+        cache_dir: Some(dir.join("compiled")),
+        ..RuntimeConfig::default()
+    })
+    .map_err(chaincode_error)?;
+    let installed = InstallStore::open(&dir.join("packages")).map_err(chaincode_error)?;
+    // The rule-based detector until model lifecycle lands (issue 8).
+    Ok(Endorser::new(
+        runtime,
+        installed,
+        Arc::new(TestDetector),
+        ledger,
+        network,
+        identity.clone(),
+    ))
+}
+
+/// Answers endorsement requests from other peers on blocking threads, at
+/// most [`ENDORSE_WORKERS`] at once; returns the queue the engine feeds.
+fn serve_endorsements(endorser: Arc<Endorser>) -> mpsc::Sender<EndorseRequest> {
+    let (tx, mut rx) = mpsc::channel::<EndorseRequest>(ENDORSE_QUEUE);
+    let permits = Arc::new(Semaphore::new(ENDORSE_WORKERS));
+    tokio::spawn(async move {
+        while let Some(request) = rx.recv().await {
+            let Ok(permit) = permits.clone().acquire_owned().await else {
+                return;
+            };
+            let endorser = endorser.clone();
+            tokio::task::spawn_blocking(move || {
+                let answer = endorser.endorse(&request.proposal, unix_now());
+                match cryptanet_types::codec::encode(&answer) {
+                    Ok(bytes) => {
+                        if let Err(e) = request.reply.send(bytes) {
+                            tracing::debug!(to = %request.from, error = %e, "endorsement not sent");
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "cannot encode endorsement"),
+                }
+                drop(permit);
+            });
+        }
+    });
+    tx
 }

@@ -9,9 +9,12 @@
 //!    signed both the proposal and the envelope (`BAD_CREATOR_SIGNATURE`);
 //! 4. the tx id was not committed before, nor earlier in this block
 //!    (`DUPLICATE_TXID`);
-//! 5. every endorsement is a valid peer's signature over the response bytes
-//!    (`BAD_ENDORSEMENT`) and the endorsing orgs satisfy the chaincode's
-//!    policy (`ENDORSEMENT_POLICY_FAILURE`);
+//! 5. the transaction writes only its own chaincode's namespace
+//!    (`ILLEGAL_WRITESET`); every endorsement is a valid peer's signature
+//!    over the response bytes (`BAD_ENDORSEMENT`); the chaincode is
+//!    committed at the sequence the transaction ran under
+//!    (`UNKNOWN_CHAINCODE`) and the distinct endorsers satisfy its policy
+//!    (`ENDORSEMENT_POLICY_FAILURE`, see [`crate::policy`]);
 //! 6. every read version is still current, counting writes of earlier valid
 //!    transactions of the same block (`MVCC_READ_CONFLICT`), and every range
 //!    query returns the same keys and versions (`PHANTOM_READ_CONFLICT`).
@@ -21,6 +24,7 @@
 //! proposal's signed timestamp), no randomness, so every peer computes the
 //! same codes.
 
+use cryptanet_chaincode::policy::Signer;
 use cryptanet_ledger::{block_effects, Ledger, TxEffect};
 use cryptanet_types::identity::{Role, Verifier};
 use cryptanet_types::{
@@ -28,41 +32,7 @@ use cryptanet_types::{
 };
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-/// Decides whether a set of endorsing orgs satisfies a chaincode's policy.
-pub trait EndorsementPolicy: Send + Sync {
-    /// `Ok` when the orgs that validly endorsed suffice for `chaincode` at
-    /// definition `sequence`; otherwise the code to record.
-    fn check(
-        &self,
-        ledger: &Ledger,
-        chaincode: &str,
-        sequence: u64,
-        orgs: &BTreeSet<String>,
-    ) -> Result<(), ValidationCode>;
-}
-
-/// Fabric's default: a majority of the member orgs must endorse.
-#[derive(Debug, Clone)]
-pub struct MajorityOfOrgs {
-    /// Number of member orgs.
-    pub members: usize,
-}
-
-impl EndorsementPolicy for MajorityOfOrgs {
-    fn check(
-        &self,
-        _: &Ledger,
-        _: &str,
-        _: u64,
-        orgs: &BTreeSet<String>,
-    ) -> Result<(), ValidationCode> {
-        if orgs.len() > self.members / 2 {
-            Ok(())
-        } else {
-            Err(ValidationCode::EndorsementPolicyFailure)
-        }
-    }
-}
+pub use crate::policy::{EndorsementPolicy, LifecyclePolicy, MajorityOfOrgs, PolicyInput};
 
 /// A decoded transaction, as far as validation needs it.
 struct Decoded {
@@ -143,8 +113,8 @@ fn validate_one(
 
     // 3. Creator: membership and role, then both signatures.
     let creator = &d.proposal.creator;
-    let role = match verifier.identify(creator, None, now) {
-        Ok(id) => id.role,
+    let (creator_org, role) = match verifier.identify(creator, None, now) {
+        Ok(id) => (id.msp_id, id.role),
         Err(_) => return ValidationCode::CreatorNotMember,
     };
     if !matches!(role, Role::Client | Role::Admin) {
@@ -177,8 +147,18 @@ fn validate_one(
         return ValidationCode::DuplicateTxId;
     }
 
-    // 5. Endorsements and policy.
-    let mut orgs = BTreeSet::new();
+    // 5. Write set, endorsements and policy.
+    let foreign_write = d
+        .response
+        .rwset
+        .ns
+        .iter()
+        .any(|ns| !ns.writes.is_empty() && ns.namespace != d.response.chaincode);
+    if foreign_write {
+        return ValidationCode::IllegalWriteset;
+    }
+    let mut endorsers: Vec<Signer> = Vec::with_capacity(d.payload.endorsements.len());
+    let mut distinct: HashSet<Digest> = HashSet::new();
     for e in &d.payload.endorsements {
         match verifier.verify(
             &e.endorser,
@@ -187,18 +167,25 @@ fn validate_one(
             &e.signature,
             now,
         ) {
-            Ok(id) => {
-                orgs.insert(id.msp_id);
-            }
+            // The same peer endorsing twice counts once.
+            Ok(id) if distinct.insert(id.cert_digest) => endorsers.push(Signer {
+                msp_id: id.msp_id,
+                role: id.role,
+            }),
+            Ok(_) => {}
             Err(_) => return ValidationCode::BadEndorsement,
         }
     }
-    if let Err(code) = policy.check(
-        ledger,
-        &d.response.chaincode,
-        d.response.chaincode_sequence,
-        &orgs,
-    ) {
+    let creator = Signer {
+        msp_id: creator_org,
+        role,
+    };
+    let input = PolicyInput {
+        response: &d.response,
+        creator: &creator,
+        endorsers: &endorsers,
+    };
+    if let Err(code) = policy.check(ledger, &input) {
         return code;
     }
 

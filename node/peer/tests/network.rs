@@ -69,6 +69,7 @@ async fn check_identical_and_certified(net: &Net, peers: &[usize], h: u64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_peers_commit_1000_payloads_into_identical_certified_ledgers() {
     let net = Net::up(4, FAST);
+    net.deploy_load().await;
     let txs = net.transactions(1000, 512, 1);
     net.submit_all(&txs, &[0, 1, 2, 3]).await;
     net.wait_committed(&txs, &[0, 1, 2, 3], Duration::from_secs(120))
@@ -80,6 +81,7 @@ async fn four_peers_commit_1000_payloads_into_identical_certified_ledgers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_non_primary_catches_up_after_restart() {
     let mut net = Net::up(4, FAST);
+    net.deploy_load().await;
     let first = net.transactions(300, 256, 2);
     // Load goes to the peers that stay up: a transaction accepted by the
     // victim's gateway but not yet forwarded dies with it (clients resubmit
@@ -103,6 +105,7 @@ async fn killed_non_primary_catches_up_after_restart() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_primary_triggers_a_view_change_and_commits_resume() {
     let mut net = Net::up(4, FAST);
+    net.deploy_load().await;
     let txs = net.transactions(200, 256, 4);
     net.submit_all(&txs[..50], &[0, 1, 2, 3]).await;
     net.wait_committed(&txs[..50], &[1], Duration::from_secs(60))
@@ -127,6 +130,7 @@ async fn killed_primary_triggers_a_view_change_and_commits_resume() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_shuts_down_cleanly_and_restart_keeps_the_ledger() {
     let mut net = Net::up(4, FAST);
+    net.deploy_load().await;
     let txs = net.transactions(50, 64, 5);
     net.submit_all(&txs, &[0, 1, 2, 3]).await;
     net.wait_committed(&txs, &[0, 1, 2, 3], Duration::from_secs(60))
@@ -143,6 +147,7 @@ async fn sigterm_shuts_down_cleanly_and_restart_keeps_the_ledger() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_peer_certified_by_a_foreign_ca_cannot_connect_or_be_heard() {
     let net = Net::up(4, FAST);
+    net.deploy_load().await;
     // A stranger: same MSP name as Org4, but its own CA, so its peer key is
     // in nobody's allow-list. It believes in an org set where its CA
     // replaces Org4's.

@@ -22,6 +22,7 @@ async fn heights(net: &Net) -> Vec<u64> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_two_partition_stalls_without_fork_and_heals() {
     let net = Net::up_in_namespaces(4, FAST);
+    net.deploy_load().await;
     let before = net.transactions(40, 128, 10);
     net.submit_all(&before, &[0, 1, 2, 3]).await;
     net.wait_committed(&before, &[0, 1, 2, 3], Duration::from_secs(60))

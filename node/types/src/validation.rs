@@ -29,6 +29,9 @@ pub enum ValidationCode {
     UnknownChaincode = 9,
     /// The tx id does not match the proposal's nonce and creator.
     BadTxId = 10,
+    /// The transaction writes a namespace its chaincode may not write
+    /// (another chaincode's, or `_lifecycle` keys outside the lifecycle rules).
+    IllegalWriteset = 11,
     /// Not validated (e.g. block metadata before validation).
     NotValidated = 255,
 }
@@ -53,6 +56,7 @@ impl ValidationCode {
             ValidationCode::PhantomReadConflict => "PHANTOM_READ_CONFLICT",
             ValidationCode::UnknownChaincode => "UNKNOWN_CHAINCODE",
             ValidationCode::BadTxId => "BAD_TXID",
+            ValidationCode::IllegalWriteset => "ILLEGAL_WRITESET",
             ValidationCode::NotValidated => "NOT_VALIDATED",
         }
     }

@@ -4,7 +4,7 @@
 //!
 //! Consensus messages and forwarded envelopes are one-way: the request is the
 //! message, the response an empty acknowledgement. Block sync is a true
-//! request/response.
+//! request/response, and so is endorsement.
 
 use super::allow_list::AllowList;
 use super::codec::{FrameCodec, MAX_ACK};
@@ -24,6 +24,8 @@ pub const CONSENSUS_PROTOCOL: StreamProtocol = StreamProtocol::new("/cryptanet/c
 pub const ENVELOPE_PROTOCOL: StreamProtocol = StreamProtocol::new("/cryptanet/envelope/1");
 /// Protocol carrying block-sync requests and responses.
 pub const SYNC_PROTOCOL: StreamProtocol = StreamProtocol::new("/cryptanet/sync/1");
+/// Protocol carrying proposals to endorsers and their answers.
+pub const ENDORSE_PROTOCOL: StreamProtocol = StreamProtocol::new("/cryptanet/endorse/1");
 
 /// Everything the swarm runs.
 #[derive(NetworkBehaviour)]
@@ -32,6 +34,7 @@ pub(crate) struct Behaviour {
     pub(crate) consensus: request_response::Behaviour<FrameCodec>,
     pub(crate) envelope: request_response::Behaviour<FrameCodec>,
     pub(crate) sync: request_response::Behaviour<FrameCodec>,
+    pub(crate) endorse: request_response::Behaviour<FrameCodec>,
 }
 
 impl Behaviour {
@@ -62,6 +65,13 @@ impl Behaviour {
             config.limits.sync_response,
             metrics.clone(),
         );
+        let endorse_codec = FrameCodec::new(
+            MessageKind::EndorseRequest,
+            config.limits.endorse,
+            MessageKind::EndorseResponse,
+            config.limits.endorse,
+            metrics.clone(),
+        );
         Behaviour {
             allow: AllowList::new(allowed, metrics.clone()),
             consensus: one_way(CONSENSUS_PROTOCOL, MessageKind::Consensus),
@@ -70,6 +80,11 @@ impl Behaviour {
                 sync_codec,
                 [(SYNC_PROTOCOL, ProtocolSupport::Full)],
                 rr.clone(),
+            ),
+            endorse: request_response::Behaviour::with_codec(
+                endorse_codec,
+                [(ENDORSE_PROTOCOL, ProtocolSupport::Full)],
+                rr,
             ),
         }
     }

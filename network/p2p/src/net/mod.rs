@@ -1,5 +1,6 @@
-//! The libp2p [`Transport`]: TCP, noise, yamux, an allow-list gate, and three
-//! request-response protocols (consensus, envelope forwarding, block sync).
+//! The libp2p [`Transport`]: TCP, noise, yamux, an allow-list gate, and four
+//! request-response protocols (consensus, envelope forwarding, block sync,
+//! endorsement).
 //!
 //! [`Libp2pTransport::start`] derives the libp2p identity from the peer's
 //! certificate secret, listens on the peer's own address from the network
@@ -12,7 +13,7 @@ mod codec;
 mod redial;
 mod task;
 
-pub use behaviour::{CONSENSUS_PROTOCOL, ENVELOPE_PROTOCOL, SYNC_PROTOCOL};
+pub use behaviour::{CONSENSUS_PROTOCOL, ENDORSE_PROTOCOL, ENVELOPE_PROTOCOL, SYNC_PROTOCOL};
 
 use crate::config::{Config, Limits};
 use crate::error::{Error, MessageKind, Result};
@@ -26,7 +27,7 @@ use libp2p::{noise, tcp, yamux, PeerId, SwarmBuilder};
 use redial::Redial;
 use std::collections::HashMap;
 use std::sync::Arc;
-use task::{Command, PeerSlot, SwarmTask};
+use task::{Command, PeerSlot, RequestKind, SwarmTask};
 use tokio::sync::{mpsc, oneshot};
 
 /// A handle on a running libp2p transport. Clones share the same swarm; the
@@ -113,7 +114,7 @@ impl Libp2pTransport {
             redial_check: config.redial_check,
             pending_per_peer: config.pending_per_peer,
             undelivered: None,
-            sync_waiters: HashMap::new(),
+            waiters: HashMap::new(),
             replies: Default::default(),
         };
         runtime.spawn(task.run());
@@ -172,6 +173,22 @@ impl Libp2pTransport {
     }
 }
 
+impl Libp2pTransport {
+    async fn request(&self, to: PeerIndex, kind: RequestKind, request: Vec<u8>) -> Result<Vec<u8>> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(Command::Request {
+                to,
+                kind,
+                request,
+                reply,
+            })
+            .await
+            .map_err(|_| Error::Closed)?;
+        answer.await.map_err(|_| Error::Closed)?
+    }
+}
+
 #[async_trait]
 impl Transport for Libp2pTransport {
     fn local_index(&self) -> PeerIndex {
@@ -197,15 +214,11 @@ impl Transport for Libp2pTransport {
     async fn request_blocks(&self, from: PeerIndex, request: SyncRequest) -> Result<Vec<u8>> {
         let bytes = request.encode()?;
         self.check(from, MessageKind::SyncRequest, bytes.len())?;
-        let (reply, answer) = oneshot::channel();
-        self.commands
-            .send(Command::Sync {
-                to: from,
-                request: bytes,
-                reply,
-            })
-            .await
-            .map_err(|_| Error::Closed)?;
-        answer.await.map_err(|_| Error::Closed)?
+        self.request(from, RequestKind::Sync, bytes).await
+    }
+
+    async fn request_endorsement(&self, to: PeerIndex, proposal: Vec<u8>) -> Result<Vec<u8>> {
+        self.check(to, MessageKind::EndorseRequest, proposal.len())?;
+        self.request(to, RequestKind::Endorse, proposal).await
     }
 }

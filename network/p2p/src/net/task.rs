@@ -10,9 +10,10 @@
 //! application that sends while it is behind on receiving cannot deadlock.
 
 use super::behaviour::{Behaviour, BehaviourEvent};
+use super::codec::FrameCodec;
 use crate::config::Limits;
 use crate::error::{Error, MessageKind, RequestFailure, Result};
-use crate::event::{Event, SyncReply, SyncRequest};
+use crate::event::{Event, Reply, SyncRequest};
 use crate::metrics::Metrics;
 use crate::net::redial::Redial;
 use crate::peer::PeerIndex;
@@ -38,14 +39,40 @@ pub(crate) enum Command {
         kind: MessageKind,
         bytes: Vec<u8>,
     },
-    /// Ask `to` for blocks; the answer goes to `reply`.
-    Sync {
+    /// Send `to` a request of `kind`; the answer goes to `reply`.
+    Request {
         to: PeerIndex,
+        kind: RequestKind,
         request: Vec<u8>,
         reply: oneshot::Sender<Result<Vec<u8>>>,
     },
     /// Close everything, then acknowledge.
     Shutdown { done: oneshot::Sender<()> },
+}
+
+/// The request/response protocols.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum RequestKind {
+    /// Block sync.
+    Sync,
+    /// Endorsement of a proposal.
+    Endorse,
+}
+
+impl RequestKind {
+    fn protocol(self, behaviour: &mut Behaviour) -> &mut request_response::Behaviour<FrameCodec> {
+        match self {
+            RequestKind::Sync => &mut behaviour.sync,
+            RequestKind::Endorse => &mut behaviour.endorse,
+        }
+    }
+
+    fn response(self) -> MessageKind {
+        match self {
+            RequestKind::Sync => MessageKind::SyncResponse,
+            RequestKind::Endorse => MessageKind::EndorseResponse,
+        }
+    }
 }
 
 /// A remote peer as the swarm task sees it.
@@ -78,10 +105,10 @@ impl PeerSlot {
     }
 }
 
-type PendingReply = BoxFuture<'static, (ResponseChannel<Vec<u8>>, Option<Vec<u8>>)>;
+type PendingReply = BoxFuture<'static, (RequestKind, ResponseChannel<Vec<u8>>, Option<Vec<u8>>)>;
 
-/// Who asked for blocks, and where their answer goes.
-type SyncWaiter = (PeerIndex, oneshot::Sender<Result<Vec<u8>>>);
+/// Whom we asked, and where their answer goes.
+type Waiter = (PeerIndex, oneshot::Sender<Result<Vec<u8>>>);
 
 /// State owned by the swarm task.
 pub(crate) struct SwarmTask {
@@ -97,7 +124,9 @@ pub(crate) struct SwarmTask {
     pub(crate) redial_check: Duration,
     pub(crate) pending_per_peer: usize,
     pub(crate) undelivered: Option<Event>,
-    pub(crate) sync_waiters: HashMap<OutboundRequestId, SyncWaiter>,
+    /// Outstanding requests of ours, per protocol (request ids are only
+    /// unique within one protocol).
+    pub(crate) waiters: HashMap<(RequestKind, OutboundRequestId), Waiter>,
     pub(crate) replies: FuturesUnordered<PendingReply>,
 }
 
@@ -128,8 +157,8 @@ impl SwarmTask {
                     Some(command) => self.on_command(command),
                     None => break None,
                 },
-                Some((channel, answer)) = self.replies.next(), if !self.replies.is_empty() => {
-                    self.on_reply(channel, answer);
+                Some((kind, channel, answer)) = self.replies.next(), if !self.replies.is_empty() => {
+                    self.on_reply(kind, channel, answer);
                 }
                 _ = tick.tick() => self.redial(),
             }
@@ -182,7 +211,12 @@ impl SwarmTask {
                 slot.waiting.push_back((kind, bytes));
                 slot.pump(&mut self.swarm);
             }
-            Command::Sync { to, request, reply } => {
+            Command::Request {
+                to,
+                kind,
+                request,
+                reply,
+            } => {
                 let Some(slot) = self.peers.get(to.as_usize()) else {
                     let _ = reply.send(Err(Error::UnknownPeer {
                         index: to,
@@ -190,29 +224,30 @@ impl SwarmTask {
                     }));
                     return;
                 };
-                let id = self.swarm.behaviour_mut().sync.send_request_with_addresses(
-                    &slot.peer_id,
-                    request,
-                    vec![slot.addr.clone()],
-                );
-                self.sync_waiters.insert(id, (to, reply));
+                let id = kind
+                    .protocol(self.swarm.behaviour_mut())
+                    .send_request_with_addresses(&slot.peer_id, request, vec![slot.addr.clone()]);
+                self.waiters.insert((kind, id), (to, reply));
                 Metrics::bump(&self.metrics.sent);
             }
             Command::Shutdown { .. } => {}
         }
     }
 
-    fn on_reply(&mut self, channel: ResponseChannel<Vec<u8>>, answer: Option<Vec<u8>>) {
+    fn on_reply(
+        &mut self,
+        kind: RequestKind,
+        channel: ResponseChannel<Vec<u8>>,
+        answer: Option<Vec<u8>>,
+    ) {
         match answer {
             Some(bytes) => {
-                if self
-                    .swarm
-                    .behaviour_mut()
-                    .sync
+                if kind
+                    .protocol(self.swarm.behaviour_mut())
                     .send_response(channel, bytes)
                     .is_err()
                 {
-                    tracing::debug!("sync reply ready after the requester gave up");
+                    tracing::debug!(?kind, "reply ready after the requester gave up");
                 }
             }
             // The application dropped the reply handle: closing the channel
@@ -241,7 +276,10 @@ impl SwarmTask {
             SwarmEvent::Behaviour(BehaviourEvent::Envelope(e)) => {
                 self.on_one_way(MessageKind::Envelope, e);
             }
-            SwarmEvent::Behaviour(BehaviourEvent::Sync(e)) => self.on_sync(e),
+            SwarmEvent::Behaviour(BehaviourEvent::Sync(e)) => self.on_request(RequestKind::Sync, e),
+            SwarmEvent::Behaviour(BehaviourEvent::Endorse(e)) => {
+                self.on_request(RequestKind::Endorse, e);
+            }
             SwarmEvent::Behaviour(BehaviourEvent::Allow(never)) => match never {},
             SwarmEvent::ConnectionEstablished {
                 peer_id,
@@ -361,7 +399,7 @@ impl SwarmTask {
         }
     }
 
-    fn on_sync(&mut self, event: request_response::Event<Vec<u8>, Vec<u8>>) {
+    fn on_request(&mut self, kind: RequestKind, event: request_response::Event<Vec<u8>, Vec<u8>>) {
         match event {
             request_response::Event::Message {
                 peer,
@@ -372,26 +410,33 @@ impl SwarmTask {
                 ..
             } => {
                 let Some(from) = self.index.get(&peer).copied() else {
-                    tracing::warn!(%peer, "sync request from unlisted peer dropped");
+                    tracing::warn!(%peer, ?kind, "request from unlisted peer dropped");
                     return;
                 };
-                let request = match SyncRequest::decode(&request) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        Metrics::bump(&self.metrics.malformed_dropped);
-                        tracing::warn!(me = %self.me, peer = %from, error = %e, "undecodable sync request dropped");
-                        return;
-                    }
-                };
                 let (tx, rx) = oneshot::channel();
+                let reply = Reply::new(kind.response(), tx, self.limits, self.metrics.clone());
+                let event = match kind {
+                    RequestKind::Sync => match SyncRequest::decode(&request) {
+                        Ok(request) => Event::SyncRequest {
+                            from,
+                            request,
+                            reply,
+                        },
+                        Err(e) => {
+                            Metrics::bump(&self.metrics.malformed_dropped);
+                            tracing::warn!(me = %self.me, peer = %from, error = %e, "undecodable sync request dropped");
+                            return;
+                        }
+                    },
+                    RequestKind::Endorse => Event::EndorseRequest {
+                        from,
+                        proposal: request,
+                        reply,
+                    },
+                };
                 self.replies
-                    .push(async move { (channel, rx.await.ok()) }.boxed());
-                let reply = SyncReply::new(tx, self.limits, self.metrics.clone());
-                self.emit(Event::SyncRequest {
-                    from,
-                    request,
-                    reply,
-                });
+                    .push(async move { (kind, channel, rx.await.ok()) }.boxed());
+                self.emit(event);
             }
             request_response::Event::Message {
                 message:
@@ -401,7 +446,7 @@ impl SwarmTask {
                     },
                 ..
             } => {
-                if let Some((_, waiter)) = self.sync_waiters.remove(&request_id) {
+                if let Some((_, waiter)) = self.waiters.remove(&(kind, request_id)) {
                     let _ = waiter.send(Ok(response));
                 }
             }
@@ -409,14 +454,14 @@ impl SwarmTask {
                 request_id, error, ..
             } => {
                 Metrics::bump(&self.metrics.send_failures);
-                if let Some((peer, waiter)) = self.sync_waiters.remove(&request_id) {
-                    tracing::debug!(me = %self.me, %peer, %error, "sync request failed");
+                if let Some((peer, waiter)) = self.waiters.remove(&(kind, request_id)) {
+                    tracing::debug!(me = %self.me, %peer, ?kind, %error, "request failed");
                     let reason = failure_reason(&error);
                     let _ = waiter.send(Err(Error::RequestFailed { peer, reason }));
                 }
             }
             request_response::Event::InboundFailure { peer, error, .. } => {
-                tracing::debug!(me = %self.me, %peer, %error, "inbound sync request failed");
+                tracing::debug!(me = %self.me, %peer, ?kind, %error, "inbound request failed");
             }
             request_response::Event::ResponseSent { .. } => {}
         }

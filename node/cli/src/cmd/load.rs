@@ -127,6 +127,11 @@ pub struct LoadReport {
 }
 
 async fn run_async(args: LoadArgs, out: &mut impl std::io::Write) -> anyhow::Result<()> {
+    // The transactions run under the `load` chaincode definition: deploy it
+    // through `_lifecycle` first (a no-op once committed).
+    crate::lifecycle::deploy_blind_write(&args.crypto, &args.peers)
+        .await
+        .context("deploying the load chaincode definition")?;
     let txs = generate(&args)?;
     writeln!(
         out,

@@ -1,17 +1,17 @@
-//! `cryptanet.v1.Admin`: peer information. Lifecycle RPCs arrive with the
-//! gRPC transaction flow (issue 7).
+//! `cryptanet.v1.Admin`: peer information, chaincode installation and
+//! committed definitions. Approving and committing definitions are
+//! `_lifecycle` transactions through the Gateway.
 
 use super::Services;
+use crate::run::unix_now;
+use cryptanet_chaincode::lifecycle::{check_commit_readiness, query_committed};
+use cryptanet_proto::status::{error, reason};
 use cryptanet_proto::v1::{self, admin_server};
-use tonic::{Request, Response, Status};
+use cryptanet_types::identity::Role;
+use cryptanet_types::Signature;
+use tonic::{Code, Request, Response, Status};
 
 pub(crate) struct Admin(pub(crate) Services);
-
-fn later<T>(what: &str) -> Result<Response<T>, Status> {
-    Err(Status::unimplemented(format!(
-        "{what} is not served by this peer version yet (lifecycle over gRPC: issue 7)"
-    )))
-}
 
 #[tonic::async_trait]
 impl admin_server::Admin for Admin {
@@ -50,50 +50,111 @@ impl admin_server::Admin for Admin {
 
     async fn install_chaincode(
         &self,
-        _: Request<v1::InstallChaincodeRequest>,
+        request: Request<v1::InstallChaincodeRequest>,
     ) -> Result<Response<v1::InstallChaincodeResponse>, Status> {
-        later("InstallChaincode")
+        let req = request.into_inner();
+        let signature = <[u8; 64]>::try_from(req.signature.as_slice())
+            .map(Signature)
+            .map_err(|_| {
+                error(
+                    Code::InvalidArgument,
+                    reason::INVALID_FIELD,
+                    "signature must be 64 bytes",
+                )
+            })?;
+        let admin = self
+            .0
+            .network
+            .verifier
+            .verify(
+                &req.admin_certificate,
+                Some(Role::Admin),
+                &req.package,
+                &signature,
+                unix_now(),
+            )
+            .map_err(|e| error(Code::PermissionDenied, reason::NOT_AN_ADMIN, format!("{e}")))?;
+        let my_org = &self.0.network.my_replica().msp_id;
+        if &admin.msp_id != my_org {
+            return Err(error(
+                Code::PermissionDenied,
+                reason::NOT_AN_ADMIN,
+                format!(
+                    "only an admin of {my_org} may install on this peer, not one of {}",
+                    admin.msp_id
+                ),
+            ));
+        }
+        let endorser = self.0.gatherer.endorser.clone();
+        let installed = tokio::task::spawn_blocking(move || {
+            endorser
+                .installed()
+                .install(endorser.runtime(), &req.package)
+        })
+        .await
+        .map_err(|e| Status::internal(e.to_string()))?;
+        let package_id = installed.map_err(|e| {
+            error(
+                Code::InvalidArgument,
+                reason::MALFORMED_BYTES,
+                format!("package: {e}"),
+            )
+        })?;
+        tracing::info!(%package_id, admin = %admin.common_name, "chaincode installed");
+        Ok(Response::new(v1::InstallChaincodeResponse { package_id }))
     }
-    async fn approve_chaincode(
+
+    async fn list_installed_chaincodes(
         &self,
-        _: Request<v1::ApproveChaincodeRequest>,
-    ) -> Result<Response<v1::LifecycleTxResponse>, Status> {
-        later("ApproveChaincode")
+        _: Request<v1::ListInstalledChaincodesRequest>,
+    ) -> Result<Response<v1::ListInstalledChaincodesResponse>, Status> {
+        let mut package_ids = self
+            .0
+            .gatherer
+            .endorser
+            .installed()
+            .installed()
+            .map_err(|e| Status::internal(e.to_string()))?;
+        package_ids.sort();
+        Ok(Response::new(v1::ListInstalledChaincodesResponse {
+            package_ids,
+        }))
     }
-    async fn commit_chaincode(
-        &self,
-        _: Request<v1::CommitChaincodeRequest>,
-    ) -> Result<Response<v1::LifecycleTxResponse>, Status> {
-        later("CommitChaincode")
-    }
+
     async fn query_committed_chaincode(
         &self,
-        _: Request<v1::QueryCommittedChaincodeRequest>,
+        request: Request<v1::QueryCommittedChaincodeRequest>,
     ) -> Result<Response<v1::ChaincodeDefinition>, Status> {
-        later("QueryCommittedChaincode")
-    }
-    async fn install_model(
-        &self,
-        _: Request<v1::InstallModelRequest>,
-    ) -> Result<Response<v1::InstallModelResponse>, Status> {
-        later("InstallModel")
-    }
-    async fn approve_model(
-        &self,
-        _: Request<v1::ApproveModelRequest>,
-    ) -> Result<Response<v1::LifecycleTxResponse>, Status> {
-        later("ApproveModel")
-    }
-    async fn activate_model(
-        &self,
-        _: Request<v1::ActivateModelRequest>,
-    ) -> Result<Response<v1::LifecycleTxResponse>, Status> {
-        later("ActivateModel")
-    }
-    async fn query_model(
-        &self,
-        _: Request<v1::QueryModelRequest>,
-    ) -> Result<Response<v1::ModelInfo>, Status> {
-        later("QueryModel")
+        let name = request.into_inner().name;
+        let state = self.0.gatherer.endorser.state();
+        let def = query_committed(state.as_ref(), &name)
+            .map_err(|e| Status::internal(e.to_string()))?
+            .ok_or_else(|| {
+                error(
+                    Code::NotFound,
+                    reason::NOT_FOUND,
+                    format!("chaincode {name} is not committed"),
+                )
+            })?;
+        let orgs: Vec<String> = self
+            .0
+            .network
+            .orgs
+            .iter()
+            .map(|o| o.msp_id.clone())
+            .collect();
+        let approved_orgs = check_commit_readiness(state.as_ref(), &orgs, &def)
+            .map_err(|e| Status::internal(e.to_string()))?
+            .into_iter()
+            .filter_map(|(org, ok)| ok.then_some(org))
+            .collect();
+        Ok(Response::new(v1::ChaincodeDefinition {
+            name: def.name,
+            sequence: def.sequence,
+            package_id: def.package_id,
+            endorsement_policy: def.endorsement_policy,
+            approved_orgs,
+            version: def.version,
+        }))
     }
 }

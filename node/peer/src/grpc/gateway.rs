@@ -2,9 +2,10 @@
 //! for their commit status.
 
 use super::Services;
+use crate::endorser::Refusal;
 use crate::run::unix_now;
 use cryptanet_proto::convert::{tx_id_from_wire, tx_id_to_wire};
-use cryptanet_proto::status::{error, reason as reasons};
+use cryptanet_proto::status::{error, reason as reasons, with_detail};
 use cryptanet_proto::v1::{self, gateway_server};
 use cryptanet_types::{codec, Envelope, Proposal, TxPayload};
 use std::pin::Pin;
@@ -17,26 +18,97 @@ const COMMIT_WAIT: Duration = Duration::from_secs(60);
 
 pub(crate) struct Gateway(pub(crate) Services);
 
+fn wire_response(r: cryptanet_types::Response) -> v1::Response {
+    v1::Response {
+        status: r.status,
+        message: r.message,
+        payload: r.payload,
+    }
+}
+
+/// The gRPC status for an endorsement refusal: the code follows the
+/// reason; the detail carries the reason and the endorser concerned.
+fn refusal_status(r: &Refusal, endorser: Option<String>) -> Status {
+    let code = match r.reason.as_str() {
+        reasons::MALFORMED_BYTES | reasons::INVALID_FIELD => Code::InvalidArgument,
+        reasons::BAD_SIGNATURE | reasons::NOT_A_MEMBER | reasons::NOT_AN_ADMIN => {
+            Code::PermissionDenied
+        }
+        reasons::NOT_FOUND => Code::NotFound,
+        reasons::DUPLICATE_TXID => Code::AlreadyExists,
+        reasons::PEER_UNAVAILABLE => Code::Unavailable,
+        reasons::ENDORSEMENT_MISMATCH => Code::Aborted,
+        reasons::CHAINCODE_ERROR | reasons::POLICY_UNSATISFIABLE | reasons::LIFECYCLE_STATE => {
+            Code::FailedPrecondition
+        }
+        _ => Code::Unknown,
+    };
+    with_detail(
+        code,
+        r.message.clone(),
+        &v1::ErrorDetail {
+            code: r.reason.clone(),
+            message: r.message.clone(),
+            endorser,
+        },
+    )
+}
+
 type EventStream = Pin<Box<dyn Stream<Item = Result<v1::ChaincodeEventsResponse, Status>> + Send>>;
 
 #[tonic::async_trait]
 impl gateway_server::Gateway for Gateway {
     async fn evaluate(
         &self,
-        _: Request<v1::SignedProposal>,
+        request: Request<v1::SignedProposal>,
     ) -> Result<Response<v1::EvaluateResponse>, Status> {
-        Err(Status::unimplemented(
-            "Evaluate needs the chaincode runtime in the peer (issue 7)",
-        ))
+        let bytes = request.into_inner().signed_proposal;
+        let response = self
+            .0
+            .gatherer
+            .evaluate(bytes)
+            .await
+            .map_err(|r| refusal_status(&r, None))?;
+        Ok(Response::new(v1::EvaluateResponse {
+            result: Some(wire_response(response)),
+        }))
     }
 
     async fn endorse(
         &self,
-        _: Request<v1::EndorseRequest>,
+        request: Request<v1::EndorseRequest>,
     ) -> Result<Response<v1::EndorseResponse>, Status> {
-        Err(Status::unimplemented(
-            "Endorse needs the chaincode runtime in the peer (issue 7)",
-        ))
+        let req = request.into_inner();
+        let bytes = req
+            .signed_proposal
+            .ok_or_else(|| {
+                error(
+                    Code::InvalidArgument,
+                    reasons::INVALID_FIELD,
+                    "signed_proposal is required",
+                )
+            })?
+            .signed_proposal;
+        let gathered = self
+            .0
+            .gatherer
+            .endorse(bytes, &req.endorsing_orgs)
+            .await
+            .map_err(|f| refusal_status(&f.refusal, f.endorser))?;
+        Ok(Response::new(v1::EndorseResponse {
+            prepared_transaction: gathered.prepared,
+            endorsers: gathered
+                .endorsers
+                .into_iter()
+                .map(|r| v1::EndorserInfo {
+                    msp_id: r.msp_id,
+                    peer: r.name,
+                    certificate: r.cert_der,
+                })
+                .collect(),
+            result: Some(wire_response(gathered.response)),
+            tx_id: tx_id_to_wire(&gathered.tx_id),
+        }))
     }
 
     async fn submit(

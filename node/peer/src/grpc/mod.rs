@@ -7,10 +7,10 @@ mod admin;
 mod deliver;
 mod gateway;
 
+use crate::endorser::gather::Gatherer;
 use crate::engine::EngineHandle;
 use crate::error::{Error, Result};
 use crate::network::Network;
-use cryptanet_p2p::Metrics;
 use cryptanet_proto::v1::{
     admin_server::AdminServer, deliver_server::DeliverServer, gateway_server::GatewayServer,
 };
@@ -23,6 +23,7 @@ use tokio::task::JoinHandle;
 pub(crate) struct Services {
     pub(crate) engine: EngineHandle,
     pub(crate) network: Arc<Network>,
+    pub(crate) gatherer: Gatherer,
 }
 
 /// Binds `addr` and serves until the returned task is aborted.
@@ -30,7 +31,7 @@ pub async fn serve(
     addr: &str,
     engine: EngineHandle,
     network: Arc<Network>,
-    metrics: Arc<Metrics>,
+    gatherer: Gatherer,
 ) -> Result<JoinHandle<()>> {
     let addr: std::net::SocketAddr = addr
         .parse()
@@ -41,8 +42,11 @@ pub async fn serve(
             path: addr.to_string().into(),
             reason: format!("cannot bind gRPC address: {e}"),
         })?;
-    let _ = metrics; // connection counts arrive with Admin.PeerInfo's connected_peers
-    let services = Services { engine, network };
+    let services = Services {
+        engine,
+        network,
+        gatherer,
+    };
     let limits = Limits::default();
     let (health_reporter, health) = tonic_health::server::health_reporter();
     health_reporter

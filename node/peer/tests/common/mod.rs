@@ -369,6 +369,21 @@ impl Net {
         )
     }
 
+    /// Commits the definition the blind-write transactions run under,
+    /// through `_lifecycle` (approvals by a majority of org admins, then
+    /// the commit), as `cryptanet load` does.
+    pub async fn deploy_load(&self) {
+        let peers: Vec<String> = (0..self.n).map(|i| self.grpc(i)).collect();
+        cryptanet_cli::lifecycle::deploy_blind_write(&self.dir.path().join("crypto"), &peers)
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "deploying the load definition: {e}\nlog tail:\n{}",
+                    tail(&self.log(0))
+                )
+            });
+    }
+
     /// Signed blind-write transactions endorsed by a majority of orgs.
     pub fn transactions(&self, count: usize, payload: usize, seed: u64) -> Vec<GeneratedTx> {
         let crypto = self.dir.path().join("crypto");

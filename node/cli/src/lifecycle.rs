@@ -1,0 +1,156 @@
+//! Deploying chaincode definitions through `_lifecycle`, as org admins do:
+//! install the package on each org's peer, approve the definition for a
+//! majority of orgs, then commit it.
+
+use crate::client::Client;
+use crate::error::{Error, Result};
+use cryptanet_chaincode::lifecycle::{ChaincodeDefinition, LIFECYCLE_NS};
+use cryptanet_proto::v1;
+use cryptanet_types::{codec, crypto::sign};
+
+/// `_lifecycle` function names (see the peer's `endorser::system`).
+pub const APPROVE: &str = "ApproveChaincodeDefinitionForMyOrg";
+/// Commits an approved definition.
+pub const COMMIT: &str = "CommitChaincodeDefinition";
+/// Reads a committed definition.
+pub const QUERY: &str = "QueryChaincodeDefinition";
+
+/// Installs package bytes on the peer `admin` is connected to (the admin
+/// must belong to that peer's org); returns the package id.
+pub async fn install(admin: &Client, package: &[u8]) -> Result<String> {
+    let request = v1::InstallChaincodeRequest {
+        package: package.to_vec(),
+        admin_certificate: admin.identity().cert_der().to_vec(),
+        signature: sign(admin.identity().signing_key(), package).0.to_vec(),
+    };
+    let reply = admin
+        .peer()
+        .admin()
+        .install_chaincode(request)
+        .await
+        .map_err(cryptanet_proto::Error::from)?;
+    Ok(reply.into_inner().package_id)
+}
+
+/// The committed definition of `name`, if any.
+pub async fn committed(client: &Client, name: &str) -> Result<Option<ChaincodeDefinition>> {
+    match client.evaluate(LIFECYCLE_NS, QUERY, &[name]).await {
+        Ok(r) => Ok(Some(codec::decode(&r.payload)?)),
+        Err(Error::Rpc(cryptanet_proto::Error::Rpc {
+            code: tonic::Code::NotFound,
+            ..
+        })) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Makes `def` the committed definition: each admin in `approvers` (one per
+/// org, each connected to a peer of its own org) approves it, then the
+/// first commits it. Does nothing if exactly `def` is already committed;
+/// fails if another definition holds the same name and sequence.
+pub async fn deploy(approvers: &[Client], def: &ChaincodeDefinition) -> Result<()> {
+    let first = approvers
+        .first()
+        .ok_or_else(|| Error::Lifecycle("no approving admins given".into()))?;
+    if let Some(current) = committed(first, &def.name).await? {
+        if &current == def {
+            return Ok(());
+        }
+        if current.sequence >= def.sequence {
+            return Err(Error::Lifecycle(format!(
+                "{} sequence {} is already committed with a different definition",
+                def.name, current.sequence
+            )));
+        }
+    }
+    let bytes = codec::encode(def)?;
+    for admin in approvers {
+        admin.invoke(LIFECYCLE_NS, APPROVE, &[&bytes]).await?;
+        tracing::info!(chaincode = %def.name, sequence = def.sequence, "approved");
+    }
+    first.invoke(LIFECYCLE_NS, COMMIT, &[&bytes]).await?;
+    tracing::info!(chaincode = %def.name, sequence = def.sequence, "committed");
+    Ok(())
+}
+
+/// The definition the blind-write load generator ([`crate::txgen`]) runs
+/// under: chaincode `load`, sequence 1, endorsed by a majority of `orgs`.
+/// No package of that id exists: the generator signs endorsements itself,
+/// so only validation ever reads this definition.
+pub fn blind_write_definition(orgs: &[String]) -> ChaincodeDefinition {
+    let principals: Vec<String> = orgs.iter().map(|o| format!("'{o}.peer'")).collect();
+    ChaincodeDefinition {
+        name: crate::txgen::NAMESPACE.to_owned(),
+        version: "1".to_owned(),
+        sequence: 1,
+        endorsement_policy: format!("OutOf({}, {})", orgs.len() / 2 + 1, principals.join(", ")),
+        package_id: format!(
+            "load:{}",
+            cryptanet_types::Digest::of(b"cryptanet blind-write load generator").to_hex()
+        ),
+    }
+}
+
+/// Deploys [`blind_write_definition`] on a network whose org material is
+/// under `crypto/<Org>/` (orgs in sorted order) and whose org `i` has its
+/// peer's gateway at `peers[i]`; the admins of the first majority of orgs
+/// approve it.
+pub async fn deploy_blind_write(crypto: &std::path::Path, peers: &[String]) -> Result<()> {
+    let mut orgs: Vec<String> = std::fs::read_dir(crypto)
+        .map_err(|source| Error::Io {
+            op: "read",
+            path: crypto.to_owned(),
+            source,
+        })?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    orgs.sort();
+    if orgs.len() != peers.len() {
+        return Err(Error::Lifecycle(format!(
+            "{} orgs under {} but {} peer addresses: give one gateway per org, in org order",
+            orgs.len(),
+            crypto.display(),
+            peers.len()
+        )));
+    }
+    let def = blind_write_definition(&orgs);
+    // Peers that just started may not serve gRPC or be connected to each
+    // other yet (endorsement travels over p2p): retry, a bounded number of
+    // times.
+    let mut attempt = 0;
+    loop {
+        match connect_and_deploy(crypto, &orgs, peers, &def).await {
+            Ok(()) => return Ok(()),
+            Err(e) if attempt < DEPLOY_ATTEMPTS => {
+                attempt += 1;
+                tracing::info!(error = %e, attempt, "load definition not deployed yet; retrying");
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+async fn connect_and_deploy(
+    crypto: &std::path::Path,
+    orgs: &[String],
+    peers: &[String],
+    def: &ChaincodeDefinition,
+) -> Result<()> {
+    let mut approvers = Vec::new();
+    for (org, addr) in orgs.iter().zip(peers).take(orgs.len() / 2 + 1) {
+        let admin = crate::material::load_identity(&crypto.join(org).join("admin"))?;
+        let uri = if addr.contains("://") {
+            addr.clone()
+        } else {
+            format!("http://{addr}")
+        };
+        approvers.push(Client::connect(&uri, admin).await?);
+    }
+    deploy(&approvers, def).await
+}
+
+/// Attempts of [`deploy_blind_write`] before it gives up (about 20 s).
+const DEPLOY_ATTEMPTS: u32 = 40;

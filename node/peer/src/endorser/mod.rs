@@ -1,0 +1,268 @@
+//! Endorsement: executing a client's signed proposal against this peer's
+//! committed state and signing the result.
+//!
+//! * [`Endorser`] runs one proposal (WASM chaincode through the lifecycle,
+//!   or the native `_lifecycle` system chaincode) and either returns the
+//!   chaincode's response (evaluate) or signs the response payload
+//!   (endorse);
+//! * [`gather`] is the gateway's side: pick peers whose endorsements satisfy
+//!   the chaincode's policy, ask them over p2p, check they agree byte for
+//!   byte, and assemble the transaction for the client to sign;
+//! * [`state`] is the ledger as chaincode sees it; [`system`] is
+//!   `_lifecycle`.
+
+pub mod gather;
+pub mod state;
+pub mod system;
+
+use crate::network::Network;
+use cryptanet_chaincode::lifecycle::{invoke_committed, InstallStore, LIFECYCLE_NS};
+use cryptanet_chaincode::{Detector, Execution, Invocation, Runtime, StateView};
+use cryptanet_ledger::Ledger;
+use cryptanet_proto::status::reason;
+use cryptanet_types::identity::{Identity, LocalIdentity, Role};
+use cryptanet_types::{
+    codec, tx::transient_hash, Digest, Endorsement, Proposal, Response, SignedProposal,
+};
+use serde::{Deserialize, Serialize};
+use state::LedgerState;
+use std::sync::{Arc, RwLock};
+
+/// Why a peer would not execute or endorse a proposal. Travels between
+/// peers, so it is plain data: a stable reason (one of
+/// `cryptanet_proto::status::reason`) and a message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refusal {
+    /// Stable upper-snake reason.
+    pub reason: String,
+    /// Human-readable explanation.
+    pub message: String,
+}
+
+impl Refusal {
+    /// A refusal for `reason`.
+    pub fn new(reason: &str, message: impl Into<String>) -> Refusal {
+        Refusal {
+            reason: reason.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.reason, self.message)
+    }
+}
+
+/// An endorser's answer to an endorsement request, as it travels over p2p.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EndorseAnswer {
+    /// The canonical `ProposalResponsePayload` and the peer's signature
+    /// over exactly those bytes.
+    Endorsed {
+        /// Encoded `ProposalResponsePayload`.
+        response_bytes: Vec<u8>,
+        /// The endorsement.
+        endorsement: Endorsement,
+    },
+    /// The peer refused.
+    Refused(Refusal),
+}
+
+/// A proposal this peer executed: the response payload bytes and the
+/// chaincode's response.
+#[derive(Clone, Debug)]
+pub struct Simulated {
+    /// Encoded `ProposalResponsePayload` (what endorsers sign).
+    pub response_bytes: Vec<u8>,
+    /// The chaincode's response.
+    pub response: Response,
+}
+
+/// Executes proposals on this peer.
+pub struct Endorser {
+    runtime: Runtime,
+    installed: InstallStore,
+    detector: Arc<dyn Detector>,
+    state: Arc<LedgerState>,
+    ledger: Arc<RwLock<Ledger>>,
+    network: Arc<Network>,
+    identity: LocalIdentity,
+}
+
+impl Endorser {
+    /// An endorser over `ledger`, running chaincode installed in
+    /// `installed` with `runtime`, scoring readings with `detector`.
+    pub fn new(
+        runtime: Runtime,
+        installed: InstallStore,
+        detector: Arc<dyn Detector>,
+        ledger: Arc<RwLock<Ledger>>,
+        network: Arc<Network>,
+        identity: LocalIdentity,
+    ) -> Endorser {
+        Endorser {
+            runtime,
+            installed,
+            detector,
+            state: Arc::new(LedgerState::new(ledger.clone())),
+            ledger,
+            network,
+            identity,
+        }
+    }
+
+    /// The committed state as chaincode sees it.
+    pub fn state(&self) -> Arc<LedgerState> {
+        self.state.clone()
+    }
+
+    /// The install store (packages installed on this peer).
+    pub fn installed(&self) -> &InstallStore {
+        &self.installed
+    }
+
+    /// The chaincode runtime.
+    pub fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
+    /// Checks and runs an encoded signed proposal. `now` (unix seconds)
+    /// judges certificate validity. `for_endorsement` additionally refuses
+    /// transaction ids that are already committed.
+    pub fn simulate(
+        &self,
+        signed_proposal: &[u8],
+        now: i64,
+        for_endorsement: bool,
+    ) -> Result<Simulated, Refusal> {
+        let sp: SignedProposal = codec::decode(signed_proposal)
+            .map_err(|e| Refusal::new(reason::MALFORMED_BYTES, format!("signed proposal: {e}")))?;
+        let proposal: Proposal = sp
+            .proposal()
+            .map_err(|e| Refusal::new(reason::MALFORMED_BYTES, format!("proposal: {e}")))?;
+        let creator = self.check_creator(&sp, &proposal, now)?;
+        let tx_id = proposal.tx_id();
+        if for_endorsement {
+            let committed = self
+                .ledger
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .contains_tx(&tx_id)
+                .map_err(|e| Refusal::new(reason::PEER_UNAVAILABLE, e.to_string()))?;
+            if committed {
+                return Err(Refusal::new(
+                    reason::DUPLICATE_TXID,
+                    format!("transaction {tx_id} is already committed"),
+                ));
+            }
+        }
+        let (execution, sequence) = self.execute(&sp, &proposal, &creator)?;
+        if !execution.is_success() {
+            return Err(Refusal::new(
+                reason::CHAINCODE_ERROR,
+                format!(
+                    "chaincode {} returned status {}: {}",
+                    proposal.chaincode, execution.response.status, execution.response.message
+                ),
+            ));
+        }
+        let response = execution.response.clone();
+        let payload = execution.into_payload(Digest::of(&sp.proposal_bytes), sequence);
+        let response_bytes = codec::encode(&payload)
+            .map_err(|e| Refusal::new(reason::CHAINCODE_ERROR, e.to_string()))?;
+        tracing::debug!(%tx_id, chaincode = %proposal.chaincode, function = %proposal.function, "simulated");
+        Ok(Simulated {
+            response_bytes,
+            response,
+        })
+    }
+
+    /// Simulates and signs: the answer to an endorsement request.
+    pub fn endorse(&self, signed_proposal: &[u8], now: i64) -> EndorseAnswer {
+        match self.simulate(signed_proposal, now, true) {
+            Ok(s) => EndorseAnswer::Endorsed {
+                endorsement: Endorsement {
+                    endorser: self.identity.cert_der().to_vec(),
+                    signature: self.identity.sign(&s.response_bytes),
+                },
+                response_bytes: s.response_bytes,
+            },
+            Err(refusal) => EndorseAnswer::Refused(refusal),
+        }
+    }
+
+    fn check_creator(
+        &self,
+        sp: &SignedProposal,
+        proposal: &Proposal,
+        now: i64,
+    ) -> Result<Identity, Refusal> {
+        let hash = transient_hash(&sp.transient)
+            .map_err(|e| Refusal::new(reason::MALFORMED_BYTES, e.to_string()))?;
+        if hash != proposal.transient_hash {
+            return Err(Refusal::new(
+                reason::INVALID_FIELD,
+                "transient data does not match the proposal's transient hash",
+            ));
+        }
+        let verifier = &self.network.verifier;
+        let identity = verifier
+            .identify(&proposal.creator, None, now)
+            .map_err(|e| Refusal::new(reason::NOT_A_MEMBER, format!("creator: {e}")))?;
+        if !matches!(identity.role, Role::Client | Role::Admin) {
+            return Err(Refusal::new(
+                reason::NOT_A_MEMBER,
+                "creator must hold a client or admin certificate",
+            ));
+        }
+        verifier
+            .verify(
+                &proposal.creator,
+                Some(identity.role),
+                &sp.proposal_bytes,
+                &sp.signature,
+                now,
+            )
+            .map_err(|e| Refusal::new(reason::BAD_SIGNATURE, format!("proposal: {e}")))?;
+        Ok(identity)
+    }
+
+    fn execute(
+        &self,
+        sp: &SignedProposal,
+        proposal: &Proposal,
+        creator: &Identity,
+    ) -> Result<(Execution, u64), Refusal> {
+        if proposal.chaincode == LIFECYCLE_NS {
+            let orgs: Vec<String> = self.network.orgs.iter().map(|o| o.msp_id.clone()).collect();
+            let my_org = &self.network.my_replica().msp_id;
+            let state: &dyn StateView = self.state.as_ref();
+            return system::execute(state, my_org, &orgs, creator, proposal).map(|e| (e, 0));
+        }
+        let transient = sp
+            .transient
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let invocation = Invocation::from_proposal(proposal, creator.msp_id.clone(), transient);
+        let state: Arc<dyn StateView> = self.state.clone();
+        invoke_committed(
+            &self.runtime,
+            &self.installed,
+            state,
+            self.detector.clone(),
+            &proposal.chaincode,
+            &invocation,
+        )
+        .map_err(|e| {
+            use cryptanet_chaincode::Error as E;
+            let why = match &e {
+                E::NotCommitted { .. } | E::NotInstalled { .. } => reason::NOT_FOUND,
+                _ => reason::CHAINCODE_ERROR,
+            };
+            Refusal::new(why, e.to_string())
+        })
+    }
+}
