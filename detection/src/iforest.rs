@@ -9,22 +9,29 @@
 //! random non-constant feature and a threshold uniform in `[min, max)`;
 //! rows with `x <= t` go left.
 //!
-//! Each tree is stored as a complete binary tree of that depth. A leaf
-//! reached early is padded with sentinel splits (`t = +∞`, always left), so
-//! scoring runs exactly `depth` branch-free steps per tree. Batch scoring walks
-//! a block of rows through one tree at a time, which keeps the tree in L1 and
-//! gives the CPU independent chains; the one-row path uses the same code, so
-//! both produce bit-identical sums (trees are always added in index order).
+//! Each tree is stored (and serialised) as a complete binary tree of that
+//! depth. A leaf reached early is padded with sentinel splits (`t = +∞`,
+//! always left), so scoring runs exactly `depth` branch-free steps per tree.
+//! At load time [`IsolationForest::prepare`] derives the compact layout of
+//! [`flat`] (quantised splits, depth-8 fixed-size trees, precomputed
+//! explanation terms) that scoring uses; forests it does not fit (depth > 8,
+//! more than 64 features) use the generic walk over the serialised arrays.
+//! Both walks reach the same leaves and add the same `f64` values in the same
+//! order (trees in index order), so batch, one-row and explanation scores
+//! are bit-identical whichever runs (unit-tested against each other).
 
 use crate::data::Matrix;
 use crate::error::{Error, Result};
 use crate::rng::Rng;
+use flat::{Flat, Source, BLOCK};
 use serde::{Deserialize, Serialize};
+
+pub mod flat;
+mod quantise;
 
 const EULER_GAMMA: f64 = 0.577_215_664_901_532_9;
 /// Largest supported sub-sample (depth 12).
 pub const MAX_SAMPLES_LIMIT: usize = 4096;
-const BLOCK: usize = 32;
 
 /// Average path length `c(n)` of an unsuccessful search in a BST of `n` nodes.
 pub fn avg_path_length(n: usize) -> f64 {
@@ -78,37 +85,10 @@ pub struct IsolationForest {
     /// (0 at roots and sentinels), rebuilt by [`IsolationForest::prepare`].
     #[serde(skip)]
     split_w: Vec<f64>,
-    /// Derived, not serialised: depth-8 trees (ψ = 129..256, the default)
-    /// as fixed-size arrays, so the hot loop needs no bounds checks.
+    /// Derived, not serialised: the compact quantised layout used for
+    /// scoring when the forest fits it (see [`flat`]).
     #[serde(skip)]
-    d8: Vec<Tree8>,
-    /// Derived, not serialised: depth-8 trees laid out for explanation, one
-    /// 32-byte node per slot holding everything a step of the walk reads.
-    #[serde(skip)]
-    e8: Vec<Explain8>,
-}
-
-/// One node of [`Explain8`]: split, and `ln(n_parent / n_child)` per child.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct ENode {
-    thr: f64,
-    w: [f64; 2],
-    feat: u32,
-}
-
-/// One depth-8 tree for the explanation walk (slot 255 is padding).
-#[derive(Debug, Clone, PartialEq)]
-struct Explain8 {
-    nodes: [ENode; 256],
-    leaf: [f64; 256],
-}
-
-/// One depth-8 tree in fixed-size arrays (slot 255 is padding).
-#[derive(Debug, Clone, PartialEq)]
-struct Tree8 {
-    thr: [f64; 256],
-    feat: [u32; 256],
-    leaf: [f64; 256],
+    flat: Option<Flat>,
 }
 
 struct Grow<'a> {
@@ -242,8 +222,7 @@ impl IsolationForest {
             count: Vec::with_capacity((internal + leaves) * params.n_trees),
             leaf: Vec::with_capacity(leaves * params.n_trees),
             split_w: Vec::new(),
-            d8: Vec::new(),
-            e8: Vec::new(),
+            flat: None,
         };
         let mut all: Vec<usize> = (0..x.rows()).collect();
         for _ in 0..params.n_trees {
@@ -279,107 +258,21 @@ impl IsolationForest {
             }
         }
         self.split_w = w;
-        self.d8.clear();
-        self.e8.clear();
-        if self.depth == 8 {
-            for t in 0..self.n_trees as usize {
-                let mut tree = Tree8 {
-                    thr: [f64::INFINITY; 256],
-                    feat: [0; 256],
-                    leaf: [0.0; 256],
-                };
-                tree.thr[..255].copy_from_slice(&self.thr[t * 255..(t + 1) * 255]);
-                for (d, s) in tree.feat.iter_mut().zip(&self.feat[t * 255..(t + 1) * 255]) {
-                    *d = *s as u32;
-                }
-                tree.leaf
-                    .copy_from_slice(&self.leaf[t * 256..(t + 1) * 256]);
-                let mut ex = Explain8 {
-                    nodes: [ENode {
-                        thr: f64::INFINITY,
-                        w: [0.0; 2],
-                        feat: 0,
-                    }; 256],
-                    leaf: tree.leaf,
-                };
-                let sw = &self.split_w[t * slots..(t + 1) * slots];
-                for (n, node) in ex.nodes.iter_mut().enumerate().take(255) {
-                    *node = ENode {
-                        thr: tree.thr[n],
-                        w: [sw[2 * n + 1], sw[2 * n + 2]],
-                        feat: tree.feat[n],
-                    };
-                }
-                self.d8.push(tree);
-                self.e8.push(ex);
-            }
-        }
+        self.flat = Flat::build(&Source {
+            cols: self.n_features as usize,
+            depth: self.depth as usize,
+            n_trees: self.n_trees as usize,
+            feat: &self.feat,
+            thr: &self.thr,
+            leaf: &self.leaf,
+            split_w: &self.split_w,
+            c_psi: avg_path_length(self.psi as usize),
+        });
     }
 
-    /// [`Self::path_sums`] for depth-8 forests: same arithmetic, same order.
-    fn path_sums_d8(&self, block: &[f64], out: &mut [f64]) {
-        let cols = self.n_features as usize;
-        let b = out.len();
-        let mut acc = [0.0f64; BLOCK];
-        let mut base = [0usize; BLOCK];
-        for (r, o) in base.iter_mut().enumerate().take(b) {
-            *o = r * cols;
-        }
-        for tree in &self.d8 {
-            let mut idx = [0usize; BLOCK];
-            for _ in 0..8 {
-                for r in 0..b {
-                    let n = idx[r] & 255;
-                    let v = block[base[r] + tree.feat[n] as usize];
-                    idx[r] = 2 * n + 1 + usize::from(v > tree.thr[n]);
-                }
-            }
-            for r in 0..b {
-                acc[r] += tree.leaf[(idx[r] - 255) & 255];
-            }
-        }
-        out.copy_from_slice(&acc[..b]);
-    }
-
-    /// [`Self::score_explain`] on the depth-8 layout: the same weights, the
-    /// same operations in the same order, so the results are bit-identical.
-    fn score_explain_d8(&self, row: &[f64]) -> (f64, Vec<f64>) {
-        let c_psi = avg_path_length(self.psi as usize);
-        let mut out = vec![0.0; self.n_features as usize];
-        let mut path_sum = 0.0;
-        let mut path = [(0usize, 0.0f64); 8];
-        for tree in &self.e8 {
-            let mut len = 0;
-            let mut total = 0.0;
-            let mut n = 0usize;
-            for _ in 0..8 {
-                let node = &tree.nodes[n & 255];
-                let f = node.feat as usize;
-                let go = usize::from(row[f] > node.thr);
-                let w = node.w[go];
-                if w > 0.0 {
-                    path[len & 7] = (f, w);
-                    len += 1;
-                    total += w;
-                }
-                n = 2 * (n & 255) + 1 + go;
-            }
-            let h = tree.leaf[(n - 255) & 255];
-            path_sum += h;
-            let deficit = c_psi - h;
-            if total > 0.0 {
-                for &(f, w) in &path[..len.min(8)] {
-                    out[f] += deficit * w / total;
-                }
-            }
-        }
-        let norm = self.norm();
-        if norm > 0.0 {
-            for v in &mut out {
-                *v /= norm;
-            }
-        }
-        (self.to_score(path_sum), out)
+    /// True when scoring uses the compact quantised layout of [`flat`].
+    pub fn uses_flat_layout(&self) -> bool {
+        self.flat.is_some()
     }
 
     /// Number of input features.
@@ -418,9 +311,14 @@ impl IsolationForest {
 
     /// Sums path lengths over all trees for each row of `block` (≤ BLOCK rows).
     fn path_sums(&self, block: &[f64], out: &mut [f64]) {
-        if self.depth == 8 && self.d8.len() == self.n_trees as usize {
-            return self.path_sums_d8(block, out);
+        match &self.flat {
+            Some(flat) => flat.path_sums(block, out),
+            None => self.path_sums_generic(block, out),
         }
+    }
+
+    /// [`Self::path_sums`] over the serialised arrays: the reference walk.
+    fn path_sums_generic(&self, block: &[f64], out: &mut [f64]) {
         let cols = self.n_features as usize;
         let b = out.len();
         let internal = (1usize << self.depth) - 1;
@@ -467,6 +365,22 @@ impl IsolationForest {
         Ok(out)
     }
 
+    /// [`Self::score_batch`] through the generic walk over the serialised
+    /// arrays, bypassing the flat layout: the reference that tests and the
+    /// benchmark compare the fast path with.
+    pub fn score_batch_reference(&self, x: &Matrix) -> Result<Vec<f64>> {
+        self.check_width(x.cols())?;
+        let cols = x.cols();
+        let mut out = vec![0.0; x.rows()];
+        for (block, o) in x.as_slice().chunks(BLOCK * cols).zip(out.chunks_mut(BLOCK)) {
+            self.path_sums_generic(block, o);
+        }
+        for v in &mut out {
+            *v = self.to_score(*v);
+        }
+        Ok(out)
+    }
+
     /// Anomaly score of one row; bit-identical to the batch path.
     pub fn score_row(&self, row: &[f64]) -> Result<f64> {
         self.check_width(row.len())?;
@@ -489,9 +403,32 @@ impl IsolationForest {
     /// score is bit-identical to it.
     pub fn score_explain(&self, row: &[f64]) -> Result<(f64, Vec<f64>)> {
         self.check_width(row.len())?;
-        if self.depth == 8 && self.e8.len() == self.n_trees as usize {
-            return Ok(self.score_explain_d8(row));
+        let Some(flat) = &self.flat else {
+            return Ok(self.score_explain_generic(row));
+        };
+        let mut out = vec![0.0; self.n_features as usize];
+        let path_sum = flat.explain(row, &mut out);
+        self.normalise_attribution(&mut out);
+        Ok((self.to_score(path_sum), out))
+    }
+
+    /// [`Self::score_explain`] over the serialised arrays, bypassing the flat
+    /// layout: the reference walk.
+    pub fn score_explain_reference(&self, row: &[f64]) -> Result<(f64, Vec<f64>)> {
+        self.check_width(row.len())?;
+        Ok(self.score_explain_generic(row))
+    }
+
+    fn normalise_attribution(&self, out: &mut [f64]) {
+        let norm = self.norm();
+        if norm > 0.0 {
+            for v in out {
+                *v /= norm;
+            }
         }
+    }
+
+    fn score_explain_generic(&self, row: &[f64]) -> (f64, Vec<f64>) {
         let mut path_sum = 0.0;
         let internal = (1usize << self.depth) - 1;
         let slots = 2 * internal + 1;
@@ -536,13 +473,8 @@ impl IsolationForest {
                 }
             }
         }
-        let norm = self.norm();
-        if norm > 0.0 {
-            for v in &mut out {
-                *v /= norm;
-            }
-        }
-        Ok((self.to_score(path_sum), out))
+        self.normalise_attribution(&mut out);
+        (self.to_score(path_sum), out)
     }
 
     fn check_width(&self, got: usize) -> Result<()> {
@@ -603,6 +535,63 @@ mod tests {
         assert_eq!((s.to_bits(), &a), (s2.to_bits(), &a2));
         assert!((a.iter().sum::<f64>() - (1.0 + libm::log2(s))).abs() < 1e-9);
         assert!(a[1] > a[0] && a[1] > 0.0, "{a:?}");
+    }
+
+    /// The flat layout against the generic walk over the serialised arrays,
+    /// bit for bit: random rows, rows sitting exactly on split thresholds,
+    /// values outside the training range, and a shallow forest (ψ = 40,
+    /// padded to depth 8).
+    #[test]
+    fn flat_layout_is_bit_identical_to_the_generic_walk() {
+        for (n, psi, seed) in [(1000, 256, 6), (40, 256, 7), (300, 100, 8)] {
+            let x = blob(n, seed);
+            let f = IsolationForest::fit(
+                &x,
+                IForestParams {
+                    max_samples: psi,
+                    seed,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            assert!(f.uses_flat_layout());
+            let mut rows: Vec<Vec<f64>> = (0..x.rows()).map(|i| x.row(i).to_vec()).collect();
+            // Exactly on thresholds, and just either side of them.
+            for (i, &t) in f
+                .thr
+                .iter()
+                .enumerate()
+                .filter(|p| p.1.is_finite())
+                .take(300)
+            {
+                let mut r = vec![0.0, 0.0];
+                r[f.feat[i] as usize] = t;
+                rows.push(r.clone());
+                r[f.feat[i] as usize] = f64::from_bits(t.to_bits() + 1);
+                rows.push(r.clone());
+                r[f.feat[i] as usize] = f64::from_bits(t.to_bits() - 1);
+                rows.push(r);
+            }
+            rows.extend([vec![-1e300, 1e300], vec![0.0, -0.0], vec![50.0, -50.0]]);
+            let m = Matrix::from_rows(&rows).unwrap();
+            let fast = f.score_batch(&m).unwrap();
+            let slow = f.score_batch_reference(&m).unwrap();
+            for (i, r) in rows.iter().enumerate() {
+                assert_eq!(fast[i].to_bits(), slow[i].to_bits(), "row {r:?}");
+                let (s1, a1) = f.score_explain(r).unwrap();
+                let (s2, a2) = f.score_explain_reference(r).unwrap();
+                assert_eq!(s1.to_bits(), s2.to_bits());
+                assert_eq!(s1.to_bits(), fast[i].to_bits());
+                let bits = |a: &[f64]| a.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&a1), bits(&a2), "row {r:?}");
+            }
+            // Non-finite inputs take the same path too (score_row skips Matrix checks).
+            for r in [[f64::NAN, 0.0], [f64::INFINITY, f64::NEG_INFINITY]] {
+                let (s1, a1) = f.score_explain(&r).unwrap();
+                let (s2, a2) = f.score_explain_reference(&r).unwrap();
+                assert_eq!((s1.to_bits(), a1.len()), (s2.to_bits(), a2.len()));
+            }
+        }
     }
 
     #[test]
