@@ -7,7 +7,7 @@
 
 use crate::data::Matrix;
 use crate::error::{Error, Result};
-use crate::knn::{k_nearest, sq_dist};
+use crate::knn::{k_nearest, sq_dist, Columns};
 use crate::lof::nearest_share;
 use crate::rng::Rng;
 use crate::robust::median;
@@ -41,6 +41,10 @@ impl Default for DensityParams {
 pub struct DbscanDensity {
     eps: f64,
     clustered: Matrix,
+    /// Derived, not serialised: `clustered` column by column, for the
+    /// verdict-path scan (rebuilt by [`DbscanDensity::prepare`]).
+    #[serde(skip)]
+    columns: Columns,
 }
 
 impl DbscanDensity {
@@ -90,19 +94,41 @@ impl DbscanDensity {
         } else {
             train.select(&keep)
         };
-        Ok(DbscanDensity { eps, clustered })
+        let columns = Columns::of(&clustered);
+        Ok(DbscanDensity {
+            eps,
+            clustered,
+            columns,
+        })
+    }
+
+    /// Rebuilds derived tables (call after decoding; `fit` already does).
+    pub fn prepare(&mut self) {
+        self.columns = Columns::of(&self.clustered);
+    }
+
+    /// Squared distance to every clustered row, in row order.
+    fn sq_dists(&self, row: &[f64]) -> Vec<f64> {
+        let mut d = Vec::new();
+        if self.columns.rows() == self.clustered.rows() {
+            self.columns.sq_dists(row, &mut d);
+        } else {
+            d.extend(
+                self.clustered
+                    .as_slice()
+                    .chunks_exact(self.clustered.cols())
+                    .map(|c| sq_dist(c, row)),
+            );
+        }
+        d
     }
 
     /// Score of one row.
     pub fn score_row(&self, row: &[f64]) -> Result<f64> {
         self.check(row.len())?;
         let mut best = f64::INFINITY;
-        for c in self
-            .clustered
-            .as_slice()
-            .chunks_exact(self.clustered.cols())
-        {
-            best = best.min(sq_dist(c, row));
+        for d in self.sq_dists(row) {
+            best = best.min(d);
         }
         Ok(libm::sqrt(best) / self.eps)
     }
@@ -117,13 +143,7 @@ impl DbscanDensity {
         self.check(row.len())?;
         let mut best = f64::INFINITY;
         let mut at = None;
-        for (i, c) in self
-            .clustered
-            .as_slice()
-            .chunks_exact(self.clustered.cols())
-            .enumerate()
-        {
-            let d = sq_dist(c, row);
+        for (i, d) in self.sq_dists(row).into_iter().enumerate() {
             if d < best || at.is_none() {
                 best = d;
                 at = Some(i);

@@ -133,8 +133,12 @@ fn shares(raw: Vec<f64>) -> Vec<f64> {
 impl Detector {
     /// Rebuilds derived, unserialised tables (after a successful `validate`).
     pub fn prepare(&mut self) {
-        if let Detector::IForest(d) = self {
-            d.prepare();
+        match self {
+            Detector::IForest(d) => d.prepare(),
+            Detector::Lof(d) => d.prepare(),
+            Detector::Ocsvm(d) => d.prepare(),
+            Detector::Density(d) => d.prepare(),
+            Detector::RobustZ(_) => {}
         }
     }
 

@@ -2,6 +2,17 @@
 //! order: distances are summed feature by feature in index order and ties
 //! are broken by the lower reference index. This is the deterministic path
 //! used by verdicts; training uses `linfa-nn`'s k-d tree for speed.
+//!
+//! Verdicts scan reference rows through [`Columns`], a column-major copy
+//! made when the model is loaded: the distances of all rows to the query
+//! are accumulated one feature at a time, which the compiler turns into
+//! straight-line (compile-time SSE2) arithmetic over consecutive rows. Each
+//! row's distance is still `Σ_f (r_f - q_f)²` added in feature order from 0,
+//! exactly as [`sq_dist`] computes it, so the values are bit-identical; only
+//! the order in which *rows* are visited changes, and no value is combined
+//! across rows.
+
+use crate::data::Matrix;
 
 /// Squared Euclidean distance, summed in index order.
 pub fn sq_dist(a: &[f64], b: &[f64]) -> f64 {
@@ -32,9 +43,172 @@ pub fn k_nearest(reference: &[f64], cols: usize, q: &[f64], k: usize) -> Vec<(us
     best
 }
 
+/// Rows stored column by column (derived, never serialised).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Columns {
+    rows: usize,
+    cols: usize,
+    /// `data[f * rows + i]` is feature `f` of row `i`.
+    data: Vec<f64>,
+}
+
+/// Rows whose distances are accumulated together.
+const LANES: usize = 8;
+
+impl Columns {
+    /// The column-major copy of `m`.
+    pub fn of(m: &Matrix) -> Columns {
+        let (rows, cols) = (m.rows(), m.cols());
+        let mut data = vec![0.0; rows * cols];
+        for i in 0..rows {
+            for (f, &v) in m.row(i).iter().enumerate() {
+                data[f * rows + i] = v;
+            }
+        }
+        Columns { rows, cols, data }
+    }
+
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// `out[i] = sq_dist(row i, q)`, bit for bit (`q.len()` must be `cols`).
+    pub fn sq_dists(&self, q: &[f64], out: &mut Vec<f64>) {
+        out.clear();
+        out.resize(self.rows, 0.0);
+        if self.rows == 0 || q.len() != self.cols {
+            return;
+        }
+        let n = self.rows;
+        let full = n - n % LANES;
+        // Tiles of LANES rows: the partial sums stay in registers while
+        // the features are added in order.
+        for (t, tile) in out[..full].chunks_exact_mut(LANES).enumerate() {
+            let mut acc = [0.0f64; LANES];
+            for (f, &qf) in q.iter().enumerate() {
+                let at = f * n + t * LANES;
+                if let Some(c) = self.data.get(at..at + LANES) {
+                    for (a, &v) in acc.iter_mut().zip(c) {
+                        let d = v - qf;
+                        *a += d * d;
+                    }
+                }
+            }
+            tile.copy_from_slice(&acc);
+        }
+        for (i, o) in out.iter_mut().enumerate().skip(full) {
+            let mut a = 0.0;
+            for (f, &qf) in q.iter().enumerate() {
+                let d = self.data[f * n + i] - qf;
+                a += d * d;
+            }
+            *o = a;
+        }
+    }
+}
+
+/// The `k` smallest of `dists` as `(index, value)`, ascending, ties to the
+/// lower index: the same list [`k_nearest`] builds from the same distances.
+///
+/// The same rule as [`k_nearest`] (a later row enters only when strictly
+/// closer than the worst kept, after every kept row at most as far), with the
+/// insertion done by shifting within a fixed buffer instead of a binary
+/// search and `Vec::insert`. NaN distances keep [`k_nearest`]'s code
+/// verbatim, since its binary search places a NaN differently.
+pub fn k_smallest(dists: &[f64], k: usize) -> Vec<(usize, f64)> {
+    if k == 0 {
+        return Vec::new();
+    }
+    if dists.iter().any(|d| d.is_nan()) {
+        return k_smallest_by_insertion(dists, k);
+    }
+    let mut best = vec![(0usize, 0.0f64); k.min(dists.len())];
+    let mut len = 0;
+    for (i, &d) in dists.iter().enumerate() {
+        let mut j = if len < best.len() {
+            len += 1;
+            len - 1
+        } else if d < best[len - 1].1 {
+            len - 1
+        } else {
+            continue;
+        };
+        while j > 0 && best[j - 1].1 > d {
+            best[j] = best[j - 1];
+            j -= 1;
+        }
+        best[j] = (i, d);
+    }
+    best
+}
+
+/// [`k_nearest`]'s selection rule applied to precomputed distances.
+fn k_smallest_by_insertion(dists: &[f64], k: usize) -> Vec<(usize, f64)> {
+    let mut best: Vec<(usize, f64)> = Vec::with_capacity(k + 1);
+    for (i, &d) in dists.iter().enumerate() {
+        if best.len() == k && d >= best[k - 1].1 {
+            continue;
+        }
+        let pos = best.partition_point(|&(_, bd)| bd <= d);
+        best.insert(pos, (i, d));
+        best.truncate(k);
+    }
+    best
+}
+
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::rng::Rng;
+
+    #[test]
+    fn column_scan_is_bit_identical_to_the_row_scan() {
+        let mut r = Rng::new(5);
+        for (n, cols) in [(501, 9), (8, 3), (3, 2), (64, 1)] {
+            let rows: Vec<Vec<f64>> = (0..n)
+                .map(|_| (0..cols).map(|_| r.normal() * 1e3).collect())
+                .collect();
+            let m = Matrix::from_rows(&rows).unwrap();
+            let c = Columns::of(&m);
+            let mut d = Vec::new();
+            for _ in 0..20 {
+                let q: Vec<f64> = (0..cols).map(|_| r.normal() * 1e3).collect();
+                c.sq_dists(&q, &mut d);
+                for (i, row) in rows.iter().enumerate() {
+                    assert_eq!(d[i].to_bits(), sq_dist(row, &q).to_bits());
+                }
+                for k in [0, 1, 5, n] {
+                    assert_eq!(k_smallest(&d, k), k_nearest(m.as_slice(), cols, &q, k));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn shifting_selection_matches_insertion_with_ties_and_nan() {
+        let mut r = Rng::new(9);
+        for n in [1, 2, 7, 20, 21, 100, 500] {
+            // Few distinct values: many ties.
+            let d: Vec<f64> = (0..n).map(|_| r.below(5) as f64).collect();
+            for k in [1, 3, 20, 600] {
+                assert_eq!(
+                    k_smallest(&d, k),
+                    k_smallest_by_insertion(&d, k),
+                    "n {n} k {k}"
+                );
+            }
+        }
+        let with_nan = [3.0, f64::NAN, 1.0, 2.0];
+        let a = k_smallest(&with_nan, 2);
+        let b = k_smallest_by_insertion(&with_nan, 2);
+        assert_eq!(a.len(), b.len());
+        assert!(a
+            .iter()
+            .zip(&b)
+            .all(|(x, y)| x.0 == y.0 && x.1.to_bits() == y.1.to_bits()));
+    }
 
     #[test]
     fn finds_nearest_in_order_with_index_tie_break() {

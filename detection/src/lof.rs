@@ -10,7 +10,7 @@
 
 use crate::data::Matrix;
 use crate::error::{Error, Result};
-use crate::knn::{k_nearest, sq_dist};
+use crate::knn::{k_nearest, k_smallest, sq_dist, Columns};
 use crate::rng::Rng;
 use linfa_nn::{distance::L2Dist, CommonNearestNeighbour, NearestNeighbour};
 use serde::{Deserialize, Serialize};
@@ -50,6 +50,10 @@ pub struct Lof {
     /// kept for normalisation on training data).
     #[serde(skip)]
     train_scores: Vec<f64>,
+    /// Derived, not serialised: `reference` column by column, for the
+    /// verdict-path scan (rebuilt by [`Lof::prepare`]).
+    #[serde(skip)]
+    columns: Columns,
 }
 
 /// k nearest neighbours of every row of `queries` among `reference`, via k-d tree.
@@ -132,13 +136,20 @@ impl Lof {
                 m / lrd[i]
             })
             .collect();
+        let columns = Columns::of(&reference);
         Ok(Lof {
             k: k as u32,
             reference,
             k_dist,
             lrd,
             train_scores,
+            columns,
         })
+    }
+
+    /// Rebuilds derived tables (call after decoding; `fit` already does).
+    pub fn prepare(&mut self) {
+        self.columns = Columns::of(&self.reference);
     }
 
     /// In-sample scores of the reference rows (empty after decoding).
@@ -159,17 +170,18 @@ impl Lof {
         (lrd_sum / m) / lrd_q
     }
 
-    /// Nearest reference neighbours of one row: `(index, distance)`.
+    /// Nearest reference neighbours of one row: `(index, distance)`, from
+    /// the column scan when prepared (the same list as the row scan).
     fn neighbours(&self, row: &[f64]) -> Vec<(usize, f64)> {
-        k_nearest(
-            self.reference.as_slice(),
-            self.reference.cols(),
-            row,
-            self.k as usize,
-        )
-        .into_iter()
-        .map(|(i, d2)| (i, libm::sqrt(d2)))
-        .collect()
+        let k = self.k as usize;
+        let nn = if self.columns.rows() == self.reference.rows() {
+            let mut d = Vec::new();
+            self.columns.sq_dists(row, &mut d);
+            k_smallest(&d, k)
+        } else {
+            k_nearest(self.reference.as_slice(), self.reference.cols(), row, k)
+        };
+        nn.into_iter().map(|(i, d2)| (i, libm::sqrt(d2))).collect()
     }
 
     /// LOF of one new row (deterministic brute force).

@@ -7,7 +7,7 @@
 
 use crate::data::Matrix;
 use crate::error::{Error, Result};
-use crate::knn::{k_nearest, sq_dist};
+use crate::knn::{k_nearest, sq_dist, Columns};
 use crate::lof::nearest_share;
 use crate::rng::Rng;
 use linfa::prelude::*;
@@ -45,6 +45,10 @@ pub struct Ocsvm {
     rho: f64,
     sv: Matrix,
     alpha: Vec<f64>,
+    /// Derived, not serialised: `sv` column by column, for the verdict-path
+    /// scan (rebuilt by [`Ocsvm::prepare`]).
+    #[serde(skip)]
+    columns: Columns,
 }
 
 impl Ocsvm {
@@ -96,12 +100,36 @@ impl Ocsvm {
         if keep.is_empty() || !model.rho.is_finite() {
             return Err(Error::Training { detector: "ocsvm" });
         }
+        let sv = train.select(&keep);
+        let columns = Columns::of(&sv);
         Ok(Ocsvm {
             gamma,
             rho: model.rho,
-            sv: train.select(&keep),
+            sv,
             alpha,
+            columns,
         })
+    }
+
+    /// Rebuilds derived tables (call after decoding; `fit` already does).
+    pub fn prepare(&mut self) {
+        self.columns = Columns::of(&self.sv);
+    }
+
+    /// Squared distance to every support vector, in order.
+    fn sq_dists(&self, row: &[f64]) -> Vec<f64> {
+        let mut d = Vec::new();
+        if self.columns.rows() == self.sv.rows() {
+            self.columns.sq_dists(row, &mut d);
+        } else {
+            d.extend(
+                self.sv
+                    .as_slice()
+                    .chunks_exact(self.sv.cols())
+                    .map(|c| sq_dist(c, row)),
+            );
+        }
+        d
     }
 
     /// Number of support vectors.
@@ -113,13 +141,8 @@ impl Ocsvm {
     pub fn score_row(&self, row: &[f64]) -> Result<f64> {
         self.check(row.len())?;
         let mut s = 0.0;
-        for (sv, a) in self
-            .sv
-            .as_slice()
-            .chunks_exact(self.sv.cols())
-            .zip(&self.alpha)
-        {
-            s += a * libm::exp(-self.gamma * sq_dist(sv, row));
+        for (d, a) in self.sq_dists(row).into_iter().zip(&self.alpha) {
+            s += a * libm::exp(-self.gamma * d);
         }
         Ok(self.rho - s)
     }
@@ -135,14 +158,7 @@ impl Ocsvm {
         let mut s = 0.0;
         let mut best = f64::INFINITY;
         let mut at = None;
-        for (i, (sv, a)) in self
-            .sv
-            .as_slice()
-            .chunks_exact(self.sv.cols())
-            .zip(&self.alpha)
-            .enumerate()
-        {
-            let d = sq_dist(sv, row);
+        for (i, (d, a)) in self.sq_dists(row).into_iter().zip(&self.alpha).enumerate() {
             s += a * libm::exp(-self.gamma * d);
             if d < best || at.is_none() {
                 best = d;

@@ -36,6 +36,8 @@ use super::quantise::Quantiser;
 pub const BLOCK: usize = 32;
 /// Rows whose walk positions are kept in registers together.
 const GROUP: usize = 8;
+/// Trees walked before their leaves are read, on the one-row paths.
+const CHUNK: usize = 64;
 /// Widest input the quantised layout takes.
 pub const MAX_FEATURES: usize = 64;
 /// Rank of a node no value can pass to the right of (sentinels, `t = +∞`, NaN).
@@ -196,6 +198,10 @@ impl Flat {
     /// Sums path lengths over all trees, in tree order, for each row of
     /// `block` (row-major, at most [`BLOCK`] rows of `cols` values).
     pub fn path_sums(&self, block: &[f64], out: &mut [f64]) {
+        if let ([o], Some(row)) = (&mut *out, block.get(..self.cols)) {
+            *o = self.path_sum(row);
+            return;
+        }
         let b = out.len().min(BLOCK);
         // Rows past `b` stay at rank 0: walked, never read.
         let mut q: QBlock = [[0; MAX_FEATURES]; BLOCK];
@@ -219,33 +225,71 @@ impl Flat {
         out[..b].copy_from_slice(&acc[..b]);
     }
 
+    /// The leaf each tree of `trees` sends `q` to, into `leaves`. Trees are
+    /// walked [`GROUP`] at a time (a fixed count, so the positions stay in
+    /// registers and the CPU has independent chains).
+    fn walk_one(trees: &[Tree], q: &[u16; MAX_FEATURES], leaves: &mut [usize]) {
+        let full = trees.len() - trees.len() % GROUP;
+        let (head, tail) = trees.split_at(full);
+        for (group, out) in head.chunks_exact(GROUP).zip(leaves.chunks_exact_mut(GROUP)) {
+            let mut n = [1usize; GROUP];
+            for _ in 0..DEPTH {
+                for (n, tree) in n.iter_mut().zip(group) {
+                    *n = tree.step(*n, q);
+                }
+            }
+            for (o, n) in out.iter_mut().zip(&n) {
+                *o = n % LEAVES;
+            }
+        }
+        for (tree, o) in tail.iter().zip(leaves.iter_mut().skip(full)) {
+            let mut n = 1;
+            for _ in 0..DEPTH {
+                n = tree.step(n, q);
+            }
+            *o = n % LEAVES;
+        }
+    }
+
+    /// Sum of path lengths of one row over all trees, in tree order.
+    pub fn path_sum(&self, row: &[f64]) -> f64 {
+        let mut q = [0u16; MAX_FEATURES];
+        self.quantise(row, &mut q);
+        let mut leaves = [0usize; CHUNK];
+        let mut path_sum = 0.0;
+        for trees in self.trees.chunks(CHUNK) {
+            Self::walk_one(trees, &q, &mut leaves);
+            for (tree, &l) in trees.iter().zip(&leaves) {
+                path_sum += tree.leaf[l];
+            }
+        }
+        path_sum
+    }
+
     /// Path-length sum and unnormalised attribution of one row: per tree, in
     /// tree order, `h` is added to the sum and the leaf's precomputed terms
     /// to `out` (length `cols`, zeroed by the caller).
     pub fn explain(&self, row: &[f64], out: &mut [f64]) -> f64 {
         let mut q = [0u16; MAX_FEATURES];
         self.quantise(row, &mut q);
+        let mut acc = [0.0f64; MAX_FEATURES];
+        let mut leaves = [0usize; CHUNK];
         let mut path_sum = 0.0;
-        // Walk a few trees side by side (independent chains), then take
-        // their leaves in tree order.
-        for (g, trees) in self.trees.chunks(GROUP).enumerate() {
-            let mut n = [1usize; GROUP];
-            for _ in 0..DEPTH {
-                for (n, tree) in n.iter_mut().zip(trees) {
-                    *n = tree.step(*n, &q);
-                }
-            }
-            for (k, (n, tree)) in n.iter().zip(trees).enumerate() {
-                let l = n % LEAVES;
+        for (c, trees) in self.trees.chunks(CHUNK).enumerate() {
+            // First every walk, then the leaves in tree order: the loads of
+            // the terms no longer wait behind the walks.
+            Self::walk_one(trees, &q, &mut leaves);
+            for (k, (tree, &l)) in trees.iter().zip(&leaves).enumerate() {
                 path_sum += tree.leaf[l];
-                let slot = (g * GROUP + k) * LEAVES + l;
+                let slot = (c * CHUNK + k) * LEAVES + l;
                 let (s, e) = (self.step_start[slot], self.step_start[slot + 1]);
                 for st in &self.steps[s as usize..e as usize] {
-                    if let Some(o) = out.get_mut(st.feat as usize) {
-                        *o += st.val;
-                    }
+                    acc[st.feat as usize % MAX_FEATURES] += st.val;
                 }
             }
+        }
+        for (o, a) in out.iter_mut().zip(&acc) {
+            *o = *a;
         }
         path_sum
     }
