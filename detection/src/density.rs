@@ -108,9 +108,11 @@ impl DbscanDensity {
     }
 
     /// Squared distance to every clustered row, in row order.
-    fn sq_dists(&self, row: &[f64]) -> Vec<f64> {
+    /// `columnar`: through the column-major copy when prepared; otherwise
+    /// (and for the reference path) row by row with [`sq_dist`].
+    fn sq_dists(&self, row: &[f64], columnar: bool) -> Vec<f64> {
         let mut d = Vec::new();
-        if self.columns.rows() == self.clustered.rows() {
+        if columnar && self.columns.rows() == self.clustered.rows() {
             self.columns.sq_dists(row, &mut d);
         } else {
             d.extend(
@@ -127,7 +129,7 @@ impl DbscanDensity {
     pub fn score_row(&self, row: &[f64]) -> Result<f64> {
         self.check(row.len())?;
         let mut best = f64::INFINITY;
-        for d in self.sq_dists(row) {
+        for d in self.sq_dists(row, true) {
             best = best.min(d);
         }
         Ok(libm::sqrt(best) / self.eps)
@@ -140,10 +142,20 @@ impl DbscanDensity {
 
     /// Score and nearest-row attribution of one row from a single scan.
     pub fn score_explain(&self, row: &[f64]) -> Result<(f64, Vec<f64>)> {
+        self.explain_with(row, true)
+    }
+
+    /// [`Self::score_explain`] scanning the stored rows one by one, without
+    /// the derived column-major copy: the reference for tests and benchmarks.
+    pub fn score_explain_reference(&self, row: &[f64]) -> Result<(f64, Vec<f64>)> {
+        self.explain_with(row, false)
+    }
+
+    fn explain_with(&self, row: &[f64], columnar: bool) -> Result<(f64, Vec<f64>)> {
         self.check(row.len())?;
         let mut best = f64::INFINITY;
         let mut at = None;
-        for (i, d) in self.sq_dists(row).into_iter().enumerate() {
+        for (i, d) in self.sq_dists(row, columnar).into_iter().enumerate() {
             if d < best || at.is_none() {
                 best = d;
                 at = Some(i);

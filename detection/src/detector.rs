@@ -119,6 +119,21 @@ impl Detector {
         };
         Ok((score, shares(raw)))
     }
+
+    /// [`Self::score_explain`] without the layouts derived at load time
+    /// (the isolation forest's generic walk, row-by-row scans of reference
+    /// rows): the reference that tests compare the fast paths with bit for
+    /// bit, and that the benchmark prints beside them.
+    pub fn score_explain_reference(&self, row: &[f64]) -> Result<(f64, Vec<f64>)> {
+        let (score, raw) = match self {
+            Detector::IForest(d) => d.score_explain_reference(row)?,
+            Detector::Lof(d) => d.score_explain_reference(row)?,
+            Detector::Ocsvm(d) => d.score_explain_reference(row)?,
+            Detector::Density(d) => d.score_explain_reference(row)?,
+            Detector::RobustZ(d) => d.score_explain(row)?,
+        };
+        Ok((score, shares(raw)))
+    }
 }
 
 /// Positive parts of `raw`, rescaled to sum to 1 (all zero if none is positive).

@@ -172,9 +172,9 @@ impl Lof {
 
     /// Nearest reference neighbours of one row: `(index, distance)`, from
     /// the column scan when prepared (the same list as the row scan).
-    fn neighbours(&self, row: &[f64]) -> Vec<(usize, f64)> {
+    fn neighbours(&self, row: &[f64], columnar: bool) -> Vec<(usize, f64)> {
         let k = self.k as usize;
-        let nn = if self.columns.rows() == self.reference.rows() {
+        let nn = if columnar && self.columns.rows() == self.reference.rows() {
             let mut d = Vec::new();
             self.columns.sq_dists(row, &mut d);
             k_smallest(&d, k)
@@ -187,7 +187,7 @@ impl Lof {
     /// LOF of one new row (deterministic brute force).
     pub fn score_row(&self, row: &[f64]) -> Result<f64> {
         self.check(row.len())?;
-        let nn = self.neighbours(row);
+        let nn = self.neighbours(row, true);
         Ok(self.lof_from(&nn))
     }
 
@@ -212,8 +212,19 @@ impl Lof {
 
     /// Score and nearest-row attribution of one row from a single scan.
     pub fn score_explain(&self, row: &[f64]) -> Result<(f64, Vec<f64>)> {
+        self.explain_with(row, true)
+    }
+
+    /// [`Self::score_explain`] with the row-by-row scan of [`k_nearest`],
+    /// without the derived column-major copy: the reference for tests and
+    /// benchmarks.
+    pub fn score_explain_reference(&self, row: &[f64]) -> Result<(f64, Vec<f64>)> {
+        self.explain_with(row, false)
+    }
+
+    fn explain_with(&self, row: &[f64], columnar: bool) -> Result<(f64, Vec<f64>)> {
         self.check(row.len())?;
-        let nn = self.neighbours(row);
+        let nn = self.neighbours(row, columnar);
         let share = nearest_share(row, nn.first().map(|p| self.reference.row(p.0)));
         Ok((self.lof_from(&nn), share))
     }

@@ -117,9 +117,11 @@ impl Ocsvm {
     }
 
     /// Squared distance to every support vector, in order.
-    fn sq_dists(&self, row: &[f64]) -> Vec<f64> {
+    /// `columnar`: through the column-major copy when prepared; otherwise
+    /// (and for the reference path) row by row with [`sq_dist`].
+    fn sq_dists(&self, row: &[f64], columnar: bool) -> Vec<f64> {
         let mut d = Vec::new();
-        if self.columns.rows() == self.sv.rows() {
+        if columnar && self.columns.rows() == self.sv.rows() {
             self.columns.sq_dists(row, &mut d);
         } else {
             d.extend(
@@ -141,7 +143,7 @@ impl Ocsvm {
     pub fn score_row(&self, row: &[f64]) -> Result<f64> {
         self.check(row.len())?;
         let mut s = 0.0;
-        for (d, a) in self.sq_dists(row).into_iter().zip(&self.alpha) {
+        for (d, a) in self.sq_dists(row, true).into_iter().zip(&self.alpha) {
             s += a * libm::exp(-self.gamma * d);
         }
         Ok(self.rho - s)
@@ -154,11 +156,26 @@ impl Ocsvm {
 
     /// Score and nearest-support-vector attribution from a single scan.
     pub fn score_explain(&self, row: &[f64]) -> Result<(f64, Vec<f64>)> {
+        self.explain_with(row, true)
+    }
+
+    /// [`Self::score_explain`] scanning the stored rows one by one, without
+    /// the derived column-major copy: the reference for tests and benchmarks.
+    pub fn score_explain_reference(&self, row: &[f64]) -> Result<(f64, Vec<f64>)> {
+        self.explain_with(row, false)
+    }
+
+    fn explain_with(&self, row: &[f64], columnar: bool) -> Result<(f64, Vec<f64>)> {
         self.check(row.len())?;
         let mut s = 0.0;
         let mut best = f64::INFINITY;
         let mut at = None;
-        for (i, (d, a)) in self.sq_dists(row).into_iter().zip(&self.alpha).enumerate() {
+        for (i, (d, a)) in self
+            .sq_dists(row, columnar)
+            .into_iter()
+            .zip(&self.alpha)
+            .enumerate()
+        {
             s += a * libm::exp(-self.gamma * d);
             if d < best || at.is_none() {
                 best = d;
