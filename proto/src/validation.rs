@@ -25,6 +25,7 @@ impl From<Domain> for Wire {
             Domain::UnknownChaincode => Wire::UnknownChaincode,
             Domain::BadTxId => Wire::BadTxid,
             Domain::IllegalWriteset => Wire::IllegalWriteset,
+            Domain::EndorserNotMember => Wire::EndorserNotMember,
             Domain::NotValidated => Wire::NotValidated,
         }
     }
@@ -45,6 +46,7 @@ impl From<Wire> for Domain {
             Wire::UnknownChaincode => Domain::UnknownChaincode,
             Wire::BadTxid => Domain::BadTxId,
             Wire::IllegalWriteset => Domain::IllegalWriteset,
+            Wire::EndorserNotMember => Domain::EndorserNotMember,
             Wire::NotValidated => Domain::NotValidated,
         }
     }
@@ -69,7 +71,7 @@ mod tests {
 
     /// Every domain code. The exhaustive match makes this list fail to
     /// compile when a variant is added and not listed.
-    const ALL: [Domain; 13] = [
+    const ALL: [Domain; 14] = [
         Domain::Valid,
         Domain::BadPayload,
         Domain::BadCreatorSignature,
@@ -82,6 +84,7 @@ mod tests {
         Domain::UnknownChaincode,
         Domain::BadTxId,
         Domain::IllegalWriteset,
+        Domain::EndorserNotMember,
         Domain::NotValidated,
     ];
 
@@ -99,6 +102,7 @@ mod tests {
             | Domain::UnknownChaincode
             | Domain::BadTxId
             | Domain::IllegalWriteset
+            | Domain::EndorserNotMember
             | Domain::NotValidated => ALL.contains(&code),
         }
     }

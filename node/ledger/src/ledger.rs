@@ -451,6 +451,7 @@ fn code_from_u8(b: u8) -> Option<ValidationCode> {
         UnknownChaincode,
         BadTxId,
         IllegalWriteset,
+        EndorserNotMember,
         NotValidated,
     ]
     .into_iter()

@@ -11,7 +11,8 @@
 //!    (`DUPLICATE_TXID`);
 //! 5. the transaction writes only its own chaincode's namespace
 //!    (`ILLEGAL_WRITESET`); every endorsement is a valid peer's signature
-//!    over the response bytes (`BAD_ENDORSEMENT`); the chaincode is
+//!    over the response bytes (`BAD_ENDORSEMENT`) by a valid peer certificate
+//!    of a member org (`ENDORSER_NOT_MEMBER`); the chaincode is
 //!    committed at the sequence the transaction ran under
 //!    (`UNKNOWN_CHAINCODE`) and the distinct endorsers satisfy its policy
 //!    (`ENDORSEMENT_POLICY_FAILURE`, see [`crate::policy`]);
@@ -173,7 +174,8 @@ fn validate_one(
                 role: id.role,
             }),
             Ok(_) => {}
-            Err(_) => return ValidationCode::BadEndorsement,
+            Err(cryptanet_types::Error::BadSignature) => return ValidationCode::BadEndorsement,
+            Err(_) => return ValidationCode::EndorserNotMember,
         }
     }
     let creator = Signer {

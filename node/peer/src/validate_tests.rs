@@ -16,6 +16,7 @@ struct World {
     ledger: Ledger,
     verifier: Verifier,
     client: LocalIdentity,
+    admin: LocalIdentity,
     peers: Vec<LocalIdentity>,
     policy: MajorityOfOrgs,
 }
@@ -31,6 +32,7 @@ fn world() -> World {
     let verifier = Verifier::new(&load_org_definitions(&dir.path().join("orgs")).unwrap()).unwrap();
     let crypto = dir.path().join("crypto");
     let client = load_identity(&crypto.join("Org1MSP/client")).unwrap();
+    let admin = load_identity(&crypto.join("Org1MSP/admin")).unwrap();
     let peers = (1..=4)
         .map(|i| load_identity(&crypto.join(format!("Org{i}MSP/peer0"))).unwrap())
         .collect();
@@ -47,6 +49,7 @@ fn world() -> World {
         ledger,
         verifier,
         client,
+        admin,
         peers,
         policy: MajorityOfOrgs { members: 4 },
     }
@@ -59,10 +62,23 @@ fn now_ms() -> u64 {
         .as_millis() as u64
 }
 
-/// A transaction by `creator` with `ns`, endorsed by `endorsers`.
+/// A transaction of chaincode `cc` (sequence 1) by `creator` with `ns`,
+/// endorsed by `endorsers`.
 fn tx(creator: &LocalIdentity, endorsers: &[&LocalIdentity], nonce: &[u8], ns: NsRwSet) -> Vec<u8> {
+    tx_of("cc", 1, creator, endorsers, nonce, ns)
+}
+
+/// A transaction of `chaincode` at definition `sequence`.
+fn tx_of(
+    chaincode: &str,
+    sequence: u64,
+    creator: &LocalIdentity,
+    endorsers: &[&LocalIdentity],
+    nonce: &[u8],
+    ns: NsRwSet,
+) -> Vec<u8> {
     let proposal = Proposal {
-        chaincode: "cc".into(),
+        chaincode: chaincode.into(),
         function: "f".into(),
         args: vec![],
         creator: creator.cert_der().to_vec(),
@@ -73,8 +89,8 @@ fn tx(creator: &LocalIdentity, endorsers: &[&LocalIdentity], nonce: &[u8], ns: N
     let proposal_bytes = codec::encode(&proposal).unwrap();
     let prp = ProposalResponsePayload {
         proposal_hash: Digest::of(&proposal_bytes),
-        chaincode: "cc".into(),
-        chaincode_sequence: 1,
+        chaincode: chaincode.into(),
+        chaincode_sequence: sequence,
         rwset: TxRwSet { ns: vec![ns] },
         response: Response {
             status: 200,
@@ -256,4 +272,115 @@ fn every_validation_code_is_earned_by_its_own_fault() {
     });
     let codes = commit(&mut w, vec![tx(c, &e, b"r4", ns)]);
     assert_eq!(codes, vec![V::PhantomReadConflict]);
+}
+
+#[test]
+fn foreign_namespaces_and_non_peer_endorsers_have_their_own_codes() {
+    let mut w = world();
+    let peers = w.peers.clone();
+    let client = w.client.clone();
+    let c = &client;
+    let e: Vec<&LocalIdentity> = peers.iter().take(3).collect();
+    // A client certificate is not a peer: the endorser is not a member peer.
+    let mut with_client: Vec<&LocalIdentity> = e.clone();
+    with_client.push(c);
+    let mut foreign = write("k", "v");
+    foreign.namespace = "other-cc".into();
+    let codes = commit(
+        &mut w,
+        vec![
+            tx(c, &with_client, b"x1", write("k", "1")),
+            tx(c, &e, b"x2", foreign),
+            tx(c, &e, b"x3", write("k", "2")),
+        ],
+    );
+    assert_eq!(
+        codes,
+        vec![V::EndorserNotMember, V::IllegalWriteset, V::Valid]
+    );
+    assert!(w.ledger.get_state("other-cc", b"k").unwrap().is_none());
+}
+
+#[test]
+fn lifecycle_policy_needs_a_committed_definition_at_the_right_sequence() {
+    use crate::policy::LifecyclePolicy;
+    use cryptanet_chaincode::lifecycle::{ChaincodeDefinition, LIFECYCLE_NS};
+    let mut w = world();
+    let peers = w.peers.clone();
+    let client = w.client.clone();
+    let c = &client;
+    let policy = LifecyclePolicy::new(4);
+    let two: Vec<&LocalIdentity> = peers.iter().take(2).collect();
+    let one: Vec<&LocalIdentity> = peers.iter().take(1).collect();
+    let run = |w: &mut World, data: Vec<Vec<u8>>| {
+        let mut b = Block::new(w.ledger.height() + 1, w.ledger.last_hash(), data);
+        let codes = validate_block(&b, &w.ledger, &w.verifier, &policy);
+        b.metadata.validation_codes = codes.clone();
+        w.ledger.append(&b).unwrap();
+        codes
+    };
+    // Nothing committed for "cc" yet.
+    assert_eq!(
+        run(&mut w, vec![tx(c, &two, b"l1", write("a", "1"))]),
+        vec![V::UnknownChaincode]
+    );
+    // Commit "cc" sequence 1 with a 2-of-4 policy through _lifecycle writes.
+    let def = ChaincodeDefinition {
+        name: "cc".into(),
+        version: "1".into(),
+        sequence: 1,
+        endorsement_policy:
+            "OutOf(2, 'Org1MSP.peer', 'Org2MSP.peer', 'Org3MSP.peer', 'Org4MSP.peer')".into(),
+        package_id: format!("cc:{}", Digest::of(b"cc").to_hex()),
+    };
+    let lifecycle_write = |key: &str, value: Vec<u8>| NsRwSet {
+        namespace: LIFECYCLE_NS.into(),
+        writes: vec![KvWrite {
+            key: key.as_bytes().to_vec(),
+            value: Some(value),
+        }],
+        ..Default::default()
+    };
+    let define = lifecycle_write("definition/cc", codec::encode(&def).unwrap());
+    let admin = w.admin.clone();
+    let a = &admin;
+    let three: Vec<&LocalIdentity> = peers.iter().take(3).collect();
+    let lc = |creator, endorsers: &[&LocalIdentity], nonce: &[u8], ns| {
+        tx_of(LIFECYCLE_NS, 0, creator, endorsers, nonce, ns)
+    };
+    assert_eq!(
+        run(
+            &mut w,
+            vec![
+                lc(c, &three, b"l2", define.clone()),
+                lc(a, &two, b"l3", define.clone()),
+                lc(
+                    a,
+                    &three,
+                    b"l4",
+                    lifecycle_write("approval/cc/00000000000000000001/Org2MSP", vec![1])
+                ),
+                lc(a, &three, b"l5", lifecycle_write("other/key", vec![1])),
+                lc(a, &three, b"l6", define.clone()),
+            ]
+        ),
+        vec![
+            V::EndorsementPolicyFailure, // a client may not commit definitions
+            V::EndorsementPolicyFailure, // 2 of 4 orgs is not a majority
+            V::EndorsementPolicyFailure, // Org1's admin approving for Org2
+            V::IllegalWriteset,
+            V::Valid,
+        ]
+    );
+    assert_eq!(
+        run(
+            &mut w,
+            vec![
+                tx(c, &two, b"l7", write("a", "1")),
+                tx(c, &one, b"l8", write("b", "1")),
+                tx_of("cc", 2, c, &two, b"l9", write("c", "1")),
+            ]
+        ),
+        vec![V::Valid, V::EndorsementPolicyFailure, V::UnknownChaincode]
+    );
 }

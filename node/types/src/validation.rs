@@ -15,7 +15,7 @@ pub enum ValidationCode {
     BadCreatorSignature = 2,
     /// Creator certificate is not from a member org, bad chain, expired or wrong role.
     CreatorNotMember = 3,
-    /// An endorsement signature does not verify or its endorser is not a valid peer.
+    /// An endorsement signature does not verify.
     BadEndorsement = 4,
     /// Valid endorsements do not satisfy the chaincode's endorsement policy.
     EndorsementPolicyFailure = 5,
@@ -32,6 +32,9 @@ pub enum ValidationCode {
     /// The transaction writes a namespace its chaincode may not write
     /// (another chaincode's, or `_lifecycle` keys outside the lifecycle rules).
     IllegalWriteset = 11,
+    /// An endorser's certificate is not a valid peer certificate of a member
+    /// org (unknown org, bad chain, expired, wrong role).
+    EndorserNotMember = 12,
     /// Not validated (e.g. block metadata before validation).
     NotValidated = 255,
 }
@@ -57,6 +60,7 @@ impl ValidationCode {
             ValidationCode::UnknownChaincode => "UNKNOWN_CHAINCODE",
             ValidationCode::BadTxId => "BAD_TXID",
             ValidationCode::IllegalWriteset => "ILLEGAL_WRITESET",
+            ValidationCode::EndorserNotMember => "ENDORSER_NOT_MEMBER",
             ValidationCode::NotValidated => "NOT_VALIDATED",
         }
     }
