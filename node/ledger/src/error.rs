@@ -36,7 +36,7 @@ pub enum Error {
     #[error("invalid namespace {0:?}")]
     BadNamespace(String),
     /// A key is empty or starts with 0x00.
-    #[error("invalid key: empty or starting with 0x00")]
+    #[error("invalid key: empty")]
     BadKey,
     /// Stored bytes are not in the format this version writes.
     #[error("corrupt ledger: {what}")]

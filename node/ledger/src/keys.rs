@@ -42,12 +42,15 @@ pub fn check_namespace(ns: &str) -> Result<()> {
     Ok(())
 }
 
-/// Rejects keys that are empty or start with 0x00 (reserved, as in Fabric).
+/// Rejects empty keys. Keys starting with 0x00 are composite keys (as in
+/// Fabric: `0x00 type 0x00 attr 0x00 ...`) and are stored like any other;
+/// chaincode cannot write a *simple* key starting with 0x00, which the
+/// chaincode host enforces.
 pub fn check_key(key: &[u8]) -> Result<()> {
-    match key.first() {
-        None | Some(0) => Err(Error::BadKey),
-        Some(_) => Ok(()),
+    if key.is_empty() {
+        return Err(Error::BadKey);
     }
+    Ok(())
 }
 
 /// `ns ‖ 0x00 ‖ key`.
@@ -146,7 +149,7 @@ mod tests {
     #[test]
     fn key_rules() {
         assert!(check_key(b"").is_err());
-        assert!(check_key(b"\0abc").is_err());
+        assert!(check_key(b"\0abc\0").is_ok(), "composite keys are stored");
         assert!(check_key(b"abc").is_ok());
         assert!(check_namespace("a\0b").is_err());
         assert!(check_namespace("").is_err());

@@ -270,9 +270,28 @@ fn rejects_bad_keys_in_writes() {
     let mut l = open(&dir);
     let b = block(
         &l,
-        vec![envelope(b"z", vec![("\0bad", Some("1"))])],
+        vec![envelope(b"z", vec![("", Some("1"))])],
         vec![ValidationCode::Valid],
     );
     assert!(matches!(l.append(&b), Err(Error::BadKey)));
     assert_eq!(l.height(), 0);
+}
+
+#[test]
+fn composite_keys_are_stored_and_scanned() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut l = open(&dir);
+    let b = block(
+        &l,
+        vec![envelope(
+            b"y",
+            vec![("\0reading\0S1\0", Some("1")), ("plain", Some("2"))],
+        )],
+        vec![ValidationCode::Valid],
+    );
+    l.append(&b).unwrap();
+    assert!(l.get_state("cc", b"\0reading\0S1\0").unwrap().is_some());
+    let all = l.range("cc", b"", b"", 10).unwrap();
+    let keys: Vec<&[u8]> = all.iter().map(|e| e.key.as_slice()).collect();
+    assert_eq!(keys, [&b"\0reading\0S1\0"[..], b"plain"]);
 }

@@ -26,6 +26,7 @@
 //! same codes.
 
 use cryptanet_chaincode::policy::Signer;
+use cryptanet_ledger::keys::{check_key, check_namespace};
 use cryptanet_ledger::{block_effects, Ledger, TxEffect};
 use cryptanet_types::identity::{Role, Verifier};
 use cryptanet_types::{
@@ -157,6 +158,16 @@ fn validate_one(
         .any(|ns| !ns.writes.is_empty() && ns.namespace != d.response.chaincode);
     if foreign_write {
         return ValidationCode::IllegalWriteset;
+    }
+    // Only what the ledger can store: a write it would refuse must not
+    // reach it (it would stop the commit of the whole block).
+    let storable = d.response.rwset.ns.iter().all(|ns| {
+        ns.writes.is_empty()
+            || (check_namespace(&ns.namespace).is_ok()
+                && ns.writes.iter().all(|w| check_key(&w.key).is_ok()))
+    });
+    if !storable {
+        return ValidationCode::BadPayload;
     }
     let mut endorsers: Vec<Signer> = Vec::with_capacity(d.payload.endorsements.len());
     let mut distinct: HashSet<Digest> = HashSet::new();

@@ -286,17 +286,28 @@ fn foreign_namespaces_and_non_peer_endorsers_have_their_own_codes() {
     with_client.push(c);
     let mut foreign = write("k", "v");
     foreign.namespace = "other-cc".into();
+    // An empty key would be refused by the ledger: it must never get there.
+    let unstorable = write("", "v");
+    let composite = write("\0reading\0S1\0", "v");
     let codes = commit(
         &mut w,
         vec![
             tx(c, &with_client, b"x1", write("k", "1")),
             tx(c, &e, b"x2", foreign),
             tx(c, &e, b"x3", write("k", "2")),
+            tx(c, &e, b"x4", unstorable),
+            tx(c, &e, b"x5", composite),
         ],
     );
     assert_eq!(
         codes,
-        vec![V::EndorserNotMember, V::IllegalWriteset, V::Valid]
+        vec![
+            V::EndorserNotMember,
+            V::IllegalWriteset,
+            V::Valid,
+            V::BadPayload,
+            V::Valid
+        ]
     );
     assert!(w.ledger.get_state("other-cc", b"k").unwrap().is_none());
 }

@@ -384,6 +384,67 @@ impl Net {
             });
     }
 
+    /// A client of org `org` connected to peer `via`'s gateway, with the
+    /// org's `role` identity (`client` or `admin`).
+    pub async fn user(&self, org: usize, role: &str, via: usize) -> cryptanet_cli::client::Client {
+        self.client(via).await; // waits until the peer serves gRPC
+        let id = load_identity(
+            &self
+                .dir
+                .path()
+                .join("crypto")
+                .join(self.org(org))
+                .join(role),
+        )
+        .unwrap();
+        cryptanet_cli::client::Client::connect(&format!("http://{}", self.grpc(via)), id)
+            .await
+            .unwrap()
+    }
+
+    /// Installs the supply-chain chaincode on every peer (each org's admin
+    /// on its own peer) and commits its definition with `policy` through
+    /// `_lifecycle`. Needs the wasm built by scripts/build-chaincode.sh.
+    pub async fn deploy_supply_chain(&self, policy: &str) {
+        let dir = std::env::var_os("CRYPTANET_WASM_OUT")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/cryptanet/wasm-out")
+            });
+        let path = dir.join("supply-chain.wasm");
+        let wasm = std::fs::read(&path).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e} (build it with scripts/build-chaincode.sh)",
+                path.display()
+            )
+        });
+        let package = cryptanet_chaincode::lifecycle::ChaincodePackage::new("supply-chain", wasm)
+            .unwrap()
+            .to_bytes()
+            .unwrap();
+        let mut package_id = String::new();
+        for i in 0..self.n {
+            let admin = self.user(i, "admin", i).await;
+            package_id = cryptanet_cli::lifecycle::install(&admin, &package)
+                .await
+                .unwrap_or_else(|e| panic!("install on peer {i}: {e}"));
+        }
+        let def = cryptanet_chaincode::lifecycle::ChaincodeDefinition {
+            name: "supply-chain".into(),
+            version: "1".into(),
+            sequence: 1,
+            endorsement_policy: policy.into(),
+            package_id,
+        };
+        let mut approvers = Vec::new();
+        for i in 0..self.n / 2 + 1 {
+            approvers.push(self.user(i, "admin", i).await);
+        }
+        cryptanet_cli::lifecycle::deploy(&approvers, &def)
+            .await
+            .unwrap_or_else(|e| panic!("deploying supply-chain: {e}\n{}", tail(&self.log(0))));
+    }
+
     /// Signed blind-write transactions endorsed by a majority of orgs.
     pub fn transactions(&self, count: usize, payload: usize, seed: u64) -> Vec<GeneratedTx> {
         let crypto = self.dir.path().join("crypto");
