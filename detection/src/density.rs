@@ -3,11 +3,14 @@
 //! `min_points`-th neighbour, DBSCAN labels each row, and the model keeps the
 //! clustered rows. A point's score is its distance to the nearest clustered
 //! row divided by `ε` (0 inside a dense region, growing with isolation).
-//! Scoring is a fixed-order brute-force search over the kept rows.
+//! Scoring finds the nearest kept row with the exact k-d tree of
+//! [`crate::kdtree`] (the same row and distance as a fixed-order brute-force
+//! scan, which the reference path and non-finite inputs use).
 
 use crate::data::Matrix;
 use crate::error::{Error, Result};
-use crate::knn::{k_nearest, sq_dist, Columns};
+use crate::kdtree::KdTree;
+use crate::knn::{k_nearest, sq_dist};
 use crate::lof::nearest_share;
 use crate::rng::Rng;
 use crate::robust::median;
@@ -41,10 +44,10 @@ impl Default for DensityParams {
 pub struct DbscanDensity {
     eps: f64,
     clustered: Matrix,
-    /// Derived, not serialised: `clustered` column by column, for the
-    /// verdict-path scan (rebuilt by [`DbscanDensity::prepare`]).
+    /// Derived, not serialised: exact k-d tree over `clustered` for the
+    /// verdict path (rebuilt by [`DbscanDensity::prepare`]).
     #[serde(skip)]
-    columns: Columns,
+    index: KdTree,
 }
 
 impl DbscanDensity {
@@ -94,43 +97,43 @@ impl DbscanDensity {
         } else {
             train.select(&keep)
         };
-        let columns = Columns::of(&clustered);
+        let index = KdTree::build(&clustered);
         Ok(DbscanDensity {
             eps,
             clustered,
-            columns,
+            index,
         })
     }
 
     /// Rebuilds derived tables (call after decoding; `fit` already does).
     pub fn prepare(&mut self) {
-        self.columns = Columns::of(&self.clustered);
+        self.index = KdTree::build(&self.clustered);
     }
 
-    /// Squared distance to every clustered row, in row order.
-    /// `columnar`: through the column-major copy when prepared; otherwise
-    /// (and for the reference path) row by row with [`sq_dist`].
-    fn sq_dists(&self, row: &[f64], columnar: bool) -> Vec<f64> {
-        let mut d = Vec::new();
-        if columnar && self.columns.rows() == self.clustered.rows() {
-            self.columns.sq_dists(row, &mut d);
-        } else {
-            d.extend(
-                self.clustered
-                    .as_slice()
-                    .chunks_exact(self.clustered.cols())
-                    .map(|c| sq_dist(c, row)),
-            );
+    /// The nearest clustered row to a finite `row` from the k-d tree, when
+    /// prepared: the first row of smallest distance, as the scans pick.
+    fn indexed_nearest(&self, row: &[f64]) -> Option<(usize, f64)> {
+        if self.index.rows() != self.clustered.rows() || row.iter().any(|v| !v.is_finite()) {
+            return None;
         }
-        d
+        self.index.k_nearest(row, 1).first().copied()
+    }
+
+    fn scan(&self) -> impl Iterator<Item = &[f64]> {
+        self.clustered
+            .as_slice()
+            .chunks_exact(self.clustered.cols())
     }
 
     /// Score of one row.
     pub fn score_row(&self, row: &[f64]) -> Result<f64> {
         self.check(row.len())?;
+        if let Some((_, d)) = self.indexed_nearest(row) {
+            return Ok(libm::sqrt(d) / self.eps);
+        }
         let mut best = f64::INFINITY;
-        for d in self.sq_dists(row, true) {
-            best = best.min(d);
+        for c in self.scan() {
+            best = best.min(sq_dist(c, row));
         }
         Ok(libm::sqrt(best) / self.eps)
     }
@@ -146,21 +149,28 @@ impl DbscanDensity {
     }
 
     /// [`Self::score_explain`] scanning the stored rows one by one, without
-    /// the derived column-major copy: the reference for tests and benchmarks.
+    /// the derived k-d tree: the reference for tests and benchmarks.
     pub fn score_explain_reference(&self, row: &[f64]) -> Result<(f64, Vec<f64>)> {
         self.explain_with(row, false)
     }
 
-    fn explain_with(&self, row: &[f64], columnar: bool) -> Result<(f64, Vec<f64>)> {
+    fn explain_with(&self, row: &[f64], indexed: bool) -> Result<(f64, Vec<f64>)> {
         self.check(row.len())?;
-        let mut best = f64::INFINITY;
-        let mut at = None;
-        for (i, d) in self.sq_dists(row, columnar).into_iter().enumerate() {
-            if d < best || at.is_none() {
-                best = d;
-                at = Some(i);
+        let (at, best) = match self.indexed_nearest(row).filter(|_| indexed) {
+            Some((i, d)) => (Some(i), d),
+            None => {
+                let mut best = f64::INFINITY;
+                let mut at = None;
+                for (i, c) in self.scan().enumerate() {
+                    let d = sq_dist(c, row);
+                    if d < best || at.is_none() {
+                        best = d;
+                        at = Some(i);
+                    }
+                }
+                (at, best)
             }
-        }
+        };
         let share = nearest_share(row, at.map(|i| self.clustered.row(i)));
         Ok((libm::sqrt(best) / self.eps, share))
     }

@@ -108,55 +108,6 @@ impl Columns {
     }
 }
 
-/// The `k` smallest of `dists` as `(index, value)`, ascending, ties to the
-/// lower index: the same list [`k_nearest`] builds from the same distances.
-///
-/// The same rule as [`k_nearest`] (a later row enters only when strictly
-/// closer than the worst kept, after every kept row at most as far), with the
-/// insertion done by shifting within a fixed buffer instead of a binary
-/// search and `Vec::insert`. NaN distances keep [`k_nearest`]'s code
-/// verbatim, since its binary search places a NaN differently.
-pub fn k_smallest(dists: &[f64], k: usize) -> Vec<(usize, f64)> {
-    if k == 0 {
-        return Vec::new();
-    }
-    if dists.iter().any(|d| d.is_nan()) {
-        return k_smallest_by_insertion(dists, k);
-    }
-    let mut best = vec![(0usize, 0.0f64); k.min(dists.len())];
-    let mut len = 0;
-    for (i, &d) in dists.iter().enumerate() {
-        let mut j = if len < best.len() {
-            len += 1;
-            len - 1
-        } else if d < best[len - 1].1 {
-            len - 1
-        } else {
-            continue;
-        };
-        while j > 0 && best[j - 1].1 > d {
-            best[j] = best[j - 1];
-            j -= 1;
-        }
-        best[j] = (i, d);
-    }
-    best
-}
-
-/// [`k_nearest`]'s selection rule applied to precomputed distances.
-fn k_smallest_by_insertion(dists: &[f64], k: usize) -> Vec<(usize, f64)> {
-    let mut best: Vec<(usize, f64)> = Vec::with_capacity(k + 1);
-    for (i, &d) in dists.iter().enumerate() {
-        if best.len() == k && d >= best[k - 1].1 {
-            continue;
-        }
-        let pos = best.partition_point(|&(_, bd)| bd <= d);
-        best.insert(pos, (i, d));
-        best.truncate(k);
-    }
-    best
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -179,35 +130,8 @@ mod tests {
                 for (i, row) in rows.iter().enumerate() {
                     assert_eq!(d[i].to_bits(), sq_dist(row, &q).to_bits());
                 }
-                for k in [0, 1, 5, n] {
-                    assert_eq!(k_smallest(&d, k), k_nearest(m.as_slice(), cols, &q, k));
-                }
             }
         }
-    }
-
-    #[test]
-    fn shifting_selection_matches_insertion_with_ties_and_nan() {
-        let mut r = Rng::new(9);
-        for n in [1, 2, 7, 20, 21, 100, 500] {
-            // Few distinct values: many ties.
-            let d: Vec<f64> = (0..n).map(|_| r.below(5) as f64).collect();
-            for k in [1, 3, 20, 600] {
-                assert_eq!(
-                    k_smallest(&d, k),
-                    k_smallest_by_insertion(&d, k),
-                    "n {n} k {k}"
-                );
-            }
-        }
-        let with_nan = [3.0, f64::NAN, 1.0, 2.0];
-        let a = k_smallest(&with_nan, 2);
-        let b = k_smallest_by_insertion(&with_nan, 2);
-        assert_eq!(a.len(), b.len());
-        assert!(a
-            .iter()
-            .zip(&b)
-            .all(|(x, y)| x.0 == y.0 && x.1.to_bits() == y.1.to_bits()));
     }
 
     #[test]

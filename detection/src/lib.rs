@@ -17,7 +17,7 @@
 //! * [`features`]: supply-chain features from integer readings;
 //!   [`sim`]: the seeded, labelled reading simulator;
 //!   [`default_model`]: the seeded default model.
-//! * [`data`], [`metrics`], [`rng`], [`knn`], [`normalise`]: support.
+//! * [`data`], [`metrics`], [`rng`], [`knn`], [`kdtree`], [`normalise`]: support.
 //!
 //! Nothing here does I/O, reads a clock or draws unseeded randomness.
 #![forbid(unsafe_code)]
@@ -30,6 +30,7 @@ pub mod ensemble;
 pub mod error;
 pub mod features;
 pub mod iforest;
+pub mod kdtree;
 pub mod knn;
 pub mod lof;
 pub mod metrics;

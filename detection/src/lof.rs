@@ -10,7 +10,8 @@
 
 use crate::data::Matrix;
 use crate::error::{Error, Result};
-use crate::knn::{k_nearest, k_smallest, sq_dist, Columns};
+use crate::kdtree::KdTree;
+use crate::knn::{k_nearest, sq_dist};
 use crate::rng::Rng;
 use linfa_nn::{distance::L2Dist, CommonNearestNeighbour, NearestNeighbour};
 use serde::{Deserialize, Serialize};
@@ -50,10 +51,10 @@ pub struct Lof {
     /// kept for normalisation on training data).
     #[serde(skip)]
     train_scores: Vec<f64>,
-    /// Derived, not serialised: `reference` column by column, for the
-    /// verdict-path scan (rebuilt by [`Lof::prepare`]).
+    /// Derived, not serialised: exact k-d tree over `reference` for the
+    /// verdict path (rebuilt by [`Lof::prepare`]).
     #[serde(skip)]
-    columns: Columns,
+    index: KdTree,
 }
 
 /// k nearest neighbours of every row of `queries` among `reference`, via k-d tree.
@@ -136,20 +137,20 @@ impl Lof {
                 m / lrd[i]
             })
             .collect();
-        let columns = Columns::of(&reference);
+        let index = KdTree::build(&reference);
         Ok(Lof {
             k: k as u32,
             reference,
             k_dist,
             lrd,
             train_scores,
-            columns,
+            index,
         })
     }
 
     /// Rebuilds derived tables (call after decoding; `fit` already does).
     pub fn prepare(&mut self) {
-        self.columns = Columns::of(&self.reference);
+        self.index = KdTree::build(&self.reference);
     }
 
     /// In-sample scores of the reference rows (empty after decoding).
@@ -171,13 +172,11 @@ impl Lof {
     }
 
     /// Nearest reference neighbours of one row: `(index, distance)`, from
-    /// the column scan when prepared (the same list as the row scan).
-    fn neighbours(&self, row: &[f64], columnar: bool) -> Vec<(usize, f64)> {
+    /// the k-d tree when prepared (the same list as the row scan).
+    fn neighbours(&self, row: &[f64], indexed: bool) -> Vec<(usize, f64)> {
         let k = self.k as usize;
-        let nn = if columnar && self.columns.rows() == self.reference.rows() {
-            let mut d = Vec::new();
-            self.columns.sq_dists(row, &mut d);
-            k_smallest(&d, k)
+        let nn = if indexed && self.index.rows() == self.reference.rows() {
+            self.index.k_nearest(row, k)
         } else {
             k_nearest(self.reference.as_slice(), self.reference.cols(), row, k)
         };
@@ -216,15 +215,14 @@ impl Lof {
     }
 
     /// [`Self::score_explain`] with the row-by-row scan of [`k_nearest`],
-    /// without the derived column-major copy: the reference for tests and
-    /// benchmarks.
+    /// without the derived k-d tree: the reference for tests and benchmarks.
     pub fn score_explain_reference(&self, row: &[f64]) -> Result<(f64, Vec<f64>)> {
         self.explain_with(row, false)
     }
 
-    fn explain_with(&self, row: &[f64], columnar: bool) -> Result<(f64, Vec<f64>)> {
+    fn explain_with(&self, row: &[f64], indexed: bool) -> Result<(f64, Vec<f64>)> {
         self.check(row.len())?;
-        let nn = self.neighbours(row, columnar);
+        let nn = self.neighbours(row, indexed);
         let share = nearest_share(row, nn.first().map(|p| self.reference.row(p.0)));
         Ok((self.lof_from(&nn), share))
     }
