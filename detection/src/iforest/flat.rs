@@ -72,6 +72,33 @@ impl Tree {
     }
 }
 
+/// Walks [`GROUP`] rows through `tree`; returns the leaf nodes reached. Not
+/// inlined: as its own function the rows' positions and the block's base
+/// address all fit in registers.
+#[inline(never)]
+fn walk_group(tree: &Tree, qg: &[[u16; MAX_FEATURES]; GROUP]) -> [usize; GROUP] {
+    let mut n = [1usize; GROUP];
+    for _ in 0..DEPTH {
+        for (n, qr) in n.iter_mut().zip(qg) {
+            *n = tree.step(*n, qr);
+        }
+    }
+    n
+}
+
+/// Walks one row through [`GROUP`] trees side by side; returns the leaf
+/// nodes reached. Not inlined, for the same reason as [`walk_group`].
+#[inline(never)]
+fn walk_trees(group: &[Tree; GROUP], q: &[u16; MAX_FEATURES]) -> [usize; GROUP] {
+    let mut n = [1usize; GROUP];
+    for _ in 0..DEPTH {
+        for (n, tree) in n.iter_mut().zip(group) {
+            *n = tree.step(*n, q);
+        }
+    }
+    n
+}
+
 /// Ranks of one block of rows, fixed stride so the walk needs no bounds checks.
 type QBlock = [[u16; MAX_FEATURES]; BLOCK];
 
@@ -211,14 +238,11 @@ impl Flat {
         let mut acc = [0.0f64; BLOCK];
         for tree in &self.trees {
             for (qg, ag) in q.chunks_exact(GROUP).zip(acc.chunks_exact_mut(GROUP)) {
-                let mut n = [1usize; GROUP];
-                for _ in 0..DEPTH {
-                    for (n, qr) in n.iter_mut().zip(qg) {
-                        *n = tree.step(*n, qr);
+                if let Ok(qg) = <&[[u16; MAX_FEATURES]; GROUP]>::try_from(qg) {
+                    let n = walk_group(tree, qg);
+                    for (a, n) in ag.iter_mut().zip(&n) {
+                        *a += tree.leaf[n % LEAVES];
                     }
-                }
-                for (a, n) in ag.iter_mut().zip(&n) {
-                    *a += tree.leaf[n % LEAVES];
                 }
             }
         }
@@ -232,14 +256,11 @@ impl Flat {
         let full = trees.len() - trees.len() % GROUP;
         let (head, tail) = trees.split_at(full);
         for (group, out) in head.chunks_exact(GROUP).zip(leaves.chunks_exact_mut(GROUP)) {
-            let mut n = [1usize; GROUP];
-            for _ in 0..DEPTH {
-                for (n, tree) in n.iter_mut().zip(group) {
-                    *n = tree.step(*n, q);
+            if let Ok(group) = <&[Tree; GROUP]>::try_from(group) {
+                let n = walk_trees(group, q);
+                for (o, n) in out.iter_mut().zip(&n) {
+                    *o = n % LEAVES;
                 }
-            }
-            for (o, n) in out.iter_mut().zip(&n) {
-                *o = n % LEAVES;
             }
         }
         for (tree, o) in tail.iter().zip(leaves.iter_mut().skip(full)) {
