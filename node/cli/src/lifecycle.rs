@@ -78,12 +78,11 @@ pub async fn deploy(approvers: &[Client], def: &ChaincodeDefinition) -> Result<(
 /// No package of that id exists: the generator signs endorsements itself,
 /// so only validation ever reads this definition.
 pub fn blind_write_definition(orgs: &[String]) -> ChaincodeDefinition {
-    let principals: Vec<String> = orgs.iter().map(|o| format!("'{o}.peer'")).collect();
     ChaincodeDefinition {
         name: crate::txgen::NAMESPACE.to_owned(),
         version: "1".to_owned(),
         sequence: 1,
-        endorsement_policy: format!("OutOf({}, {})", orgs.len() / 2 + 1, principals.join(", ")),
+        endorsement_policy: majority_policy(orgs),
         package_id: format!(
             "load:{}",
             cryptanet_types::Digest::of(b"cryptanet blind-write load generator").to_hex()
@@ -91,11 +90,14 @@ pub fn blind_write_definition(orgs: &[String]) -> ChaincodeDefinition {
     }
 }
 
-/// Deploys [`blind_write_definition`] on a network whose org material is
-/// under `crypto/<Org>/` (orgs in sorted order) and whose org `i` has its
-/// peer's gateway at `peers[i]`; the admins of the first majority of orgs
-/// approve it.
-pub async fn deploy_blind_write(crypto: &std::path::Path, peers: &[String]) -> Result<()> {
+/// A majority of `orgs`' peers: `OutOf(n/2+1, 'Org1.peer', ...)`.
+pub fn majority_policy(orgs: &[String]) -> String {
+    let principals: Vec<String> = orgs.iter().map(|o| format!("'{o}.peer'")).collect();
+    format!("OutOf({}, {})", orgs.len() / 2 + 1, principals.join(", "))
+}
+
+/// The org names under `crypto/` (directories), sorted.
+pub fn org_names(crypto: &std::path::Path) -> Result<Vec<String>> {
     let mut orgs: Vec<String> = std::fs::read_dir(crypto)
         .map_err(|source| Error::Io {
             op: "read",
@@ -107,6 +109,15 @@ pub async fn deploy_blind_write(crypto: &std::path::Path, peers: &[String]) -> R
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     orgs.sort();
+    Ok(orgs)
+}
+
+/// Deploys [`blind_write_definition`] on a network whose org material is
+/// under `crypto/<Org>/` (orgs in sorted order) and whose org `i` has its
+/// peer's gateway at `peers[i]`; the admins of the first majority of orgs
+/// approve it.
+pub async fn deploy_blind_write(crypto: &std::path::Path, peers: &[String]) -> Result<()> {
+    let orgs = org_names(crypto)?;
     if orgs.len() != peers.len() {
         return Err(Error::Lifecycle(format!(
             "{} orgs under {} but {} peer addresses: give one gateway per org, in org order",

@@ -5,6 +5,7 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod chaincode;
 pub mod load;
 pub mod orgs;
 pub mod peer;
@@ -27,6 +28,12 @@ pub enum Command {
     Peer(peer::PeerArgs),
     /// Submit signed load to a running network and measure commit latency.
     Load(load::LoadArgs),
+    /// Chaincode lifecycle: package, install, approve, commit, deploy, show.
+    Chaincode(chaincode::ChaincodeArgs),
+    /// Run a chaincode function as a transaction (endorse, order, commit).
+    Invoke(chaincode::CallArgs),
+    /// Run a chaincode function as a query on one peer (nothing is ordered).
+    Query(chaincode::CallArgs),
 }
 
 impl Cli {
@@ -38,6 +45,9 @@ impl Cli {
             Command::Orgs(args) => orgs::run(args, out),
             Command::Peer(args) => peer::run(args, out),
             Command::Load(args) => load::run(args, out),
+            Command::Chaincode(args) => chaincode::run(args, out),
+            Command::Invoke(args) => chaincode::call(args, true, out),
+            Command::Query(args) => chaincode::call(args, false, out),
         }
     }
 }

@@ -1,0 +1,323 @@
+//! `cryptanet chaincode`: package, install, approve, commit, deploy and
+//! inspect chaincode, as org admins do; `cryptanet invoke` / `query` run
+//! functions as a client.
+//!
+//! Identities come from `--crypto DIR/<Org>/{admin,client}`; the gateway is
+//! `--peer host:port` (for admin commands, a peer of the admin's org).
+
+use crate::client::Client;
+use crate::lifecycle;
+use anyhow::{bail, Context as _};
+use clap::{Args, Subcommand};
+use cryptanet_chaincode::lifecycle::{ChaincodeDefinition, ChaincodePackage};
+use std::path::PathBuf;
+
+/// Who signs and which gateway to use.
+#[derive(Debug, Args, Clone)]
+pub struct Identity {
+    /// Org material directory (from `cryptanet orgs generate`).
+    #[arg(long, default_value = "run/network/crypto")]
+    pub crypto: PathBuf,
+    /// MSP id of the org to act for.
+    #[arg(long, default_value = "Org1MSP")]
+    pub org: String,
+    /// Gateway peer, host:port or URI.
+    #[arg(long, default_value = "127.0.0.1:9051")]
+    pub peer: String,
+}
+
+impl Identity {
+    async fn connect(&self, role: &str) -> anyhow::Result<Client> {
+        let dir = self.crypto.join(&self.org).join(role);
+        let id = crate::material::load_identity(&dir)?;
+        Ok(Client::connect(&uri(&self.peer), id).await?)
+    }
+}
+
+fn uri(addr: &str) -> String {
+    if addr.contains("://") {
+        addr.to_owned()
+    } else {
+        format!("http://{addr}")
+    }
+}
+
+/// `cryptanet chaincode ...`
+#[derive(Debug, Args)]
+pub struct ChaincodeArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: ChaincodeCommand,
+}
+
+/// Chaincode lifecycle commands.
+#[derive(Debug, Subcommand)]
+pub enum ChaincodeCommand {
+    /// Wrap a wasm module into a package file.
+    Package {
+        /// The wasm module.
+        #[arg(long)]
+        wasm: PathBuf,
+        /// Package label, e.g. `supply-chain`.
+        #[arg(long)]
+        label: String,
+        /// Where to write the package.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Install a package on `--peer` (as an admin of `--org`).
+    Install {
+        /// Who acts, and through which peer.
+        #[command(flatten)]
+        who: Identity,
+        /// The package file.
+        package: PathBuf,
+    },
+    /// Approve a definition for `--org` (through `--peer`, a peer of that org).
+    Approve {
+        /// Who acts, and through which peer.
+        #[command(flatten)]
+        who: Identity,
+        /// The definition.
+        #[command(flatten)]
+        def: Definition,
+    },
+    /// Commit a definition approved by a majority of orgs.
+    Commit {
+        /// Who acts, and through which peer.
+        #[command(flatten)]
+        who: Identity,
+        /// The definition.
+        #[command(flatten)]
+        def: Definition,
+    },
+    /// Install on every peer, approve for a majority of orgs and commit:
+    /// `--peers` lists one gateway per org, in org order.
+    Deploy {
+        /// Org material directory.
+        #[arg(long, default_value = "run/network/crypto")]
+        crypto: PathBuf,
+        /// Gateways, one per org in sorted org order (comma-separated).
+        #[arg(long, value_delimiter = ',', required = true)]
+        peers: Vec<String>,
+        /// The wasm module.
+        #[arg(long)]
+        wasm: PathBuf,
+        /// Chaincode name (also the package label).
+        #[arg(long)]
+        name: String,
+        /// Endorsement policy; default: a majority of the orgs.
+        #[arg(long)]
+        policy: Option<String>,
+        /// Definition sequence.
+        #[arg(long, default_value_t = 1)]
+        sequence: u64,
+    },
+    /// Show the committed definition of a chaincode.
+    Show {
+        /// Who acts, and through which peer.
+        #[command(flatten)]
+        who: Identity,
+        /// Chaincode name.
+        name: String,
+    },
+}
+
+/// A chaincode definition on the command line.
+#[derive(Debug, Args, Clone)]
+pub struct Definition {
+    /// Chaincode name.
+    #[arg(long)]
+    pub name: String,
+    /// Version label.
+    #[arg(long, default_value = "1")]
+    pub version: String,
+    /// Sequence (1 for the first definition).
+    #[arg(long, default_value_t = 1)]
+    pub sequence: u64,
+    /// Endorsement policy, e.g. "OutOf(2, 'Org1MSP.peer', 'Org2MSP.peer')".
+    #[arg(long)]
+    pub policy: String,
+    /// Package id printed by `install`.
+    #[arg(long)]
+    pub package_id: String,
+}
+
+impl From<Definition> for ChaincodeDefinition {
+    fn from(d: Definition) -> Self {
+        ChaincodeDefinition {
+            name: d.name,
+            version: d.version,
+            sequence: d.sequence,
+            endorsement_policy: d.policy,
+            package_id: d.package_id,
+        }
+    }
+}
+
+/// `cryptanet invoke` / `cryptanet query`.
+#[derive(Debug, Args)]
+pub struct CallArgs {
+    #[command(flatten)]
+    who: Identity,
+    /// Chaincode name.
+    chaincode: String,
+    /// Function name.
+    function: String,
+    /// Arguments (UTF-8).
+    args: Vec<String>,
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}
+
+/// Runs a `chaincode` command.
+pub fn run(args: ChaincodeArgs, out: &mut impl std::io::Write) -> anyhow::Result<()> {
+    runtime()?.block_on(run_async(args, out))
+}
+
+async fn run_async(args: ChaincodeArgs, out: &mut impl std::io::Write) -> anyhow::Result<()> {
+    match args.command {
+        ChaincodeCommand::Package {
+            wasm,
+            label,
+            out: path,
+        } => {
+            let bytes =
+                std::fs::read(&wasm).with_context(|| format!("reading {}", wasm.display()))?;
+            let package = ChaincodePackage::new(&label, bytes)?.to_bytes()?;
+            std::fs::write(&path, &package)
+                .with_context(|| format!("writing {}", path.display()))?;
+            writeln!(out, "{}", path.display())?;
+        }
+        ChaincodeCommand::Install { who, package } => {
+            let bytes = std::fs::read(&package)
+                .with_context(|| format!("reading {}", package.display()))?;
+            let admin = who.connect("admin").await?;
+            writeln!(out, "{}", lifecycle::install(&admin, &bytes).await?)?;
+        }
+        ChaincodeCommand::Approve { who, def } => {
+            let admin = who.connect("admin").await?;
+            let def: ChaincodeDefinition = def.into();
+            let bytes = cryptanet_types::codec::encode(&def)?;
+            let done = admin
+                .invoke(
+                    cryptanet_chaincode::lifecycle::LIFECYCLE_NS,
+                    lifecycle::APPROVE,
+                    &[&bytes],
+                )
+                .await?;
+            writeln!(
+                out,
+                "approved by {} in block {}",
+                who.org, done.status.block_number
+            )?;
+        }
+        ChaincodeCommand::Commit { who, def } => {
+            let admin = who.connect("admin").await?;
+            let def: ChaincodeDefinition = def.into();
+            let bytes = cryptanet_types::codec::encode(&def)?;
+            let done = admin
+                .invoke(
+                    cryptanet_chaincode::lifecycle::LIFECYCLE_NS,
+                    lifecycle::COMMIT,
+                    &[&bytes],
+                )
+                .await?;
+            writeln!(
+                out,
+                "committed {} sequence {} in block {}",
+                def.name, def.sequence, done.status.block_number
+            )?;
+        }
+        ChaincodeCommand::Deploy {
+            crypto,
+            peers,
+            wasm,
+            name,
+            policy,
+            sequence,
+        } => {
+            let bytes =
+                std::fs::read(&wasm).with_context(|| format!("reading {}", wasm.display()))?;
+            let package = ChaincodePackage::new(&name, bytes)?.to_bytes()?;
+            let orgs = lifecycle::org_names(&crypto)?;
+            if orgs.len() != peers.len() {
+                bail!(
+                    "{} orgs under {} but {} --peers",
+                    orgs.len(),
+                    crypto.display(),
+                    peers.len()
+                );
+            }
+            let mut admins = Vec::new();
+            let mut package_id = String::new();
+            for (org, peer) in orgs.iter().zip(&peers) {
+                let who = Identity {
+                    crypto: crypto.clone(),
+                    org: org.clone(),
+                    peer: peer.clone(),
+                };
+                let admin = who.connect("admin").await?;
+                package_id = lifecycle::install(&admin, &package).await?;
+                writeln!(out, "installed {package_id} on {peer}")?;
+                admins.push(admin);
+            }
+            let policy = policy.unwrap_or_else(|| lifecycle::majority_policy(&orgs));
+            let def = ChaincodeDefinition {
+                name: name.clone(),
+                version: sequence.to_string(),
+                sequence,
+                endorsement_policy: policy,
+                package_id,
+            };
+            admins.truncate(orgs.len() / 2 + 1);
+            lifecycle::deploy(&admins, &def).await?;
+            writeln!(
+                out,
+                "committed {name} sequence {sequence} with policy {}",
+                def.endorsement_policy
+            )?;
+        }
+        ChaincodeCommand::Show { who, name } => {
+            let client = who.connect("client").await?;
+            match lifecycle::committed(&client, &name).await? {
+                Some(d) => writeln!(
+                    out,
+                    "{} sequence {} version {}\n  package  {}\n  policy   {}",
+                    d.name, d.sequence, d.version, d.package_id, d.endorsement_policy
+                )?,
+                None => bail!("chaincode {name} is not committed"),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs `invoke` (endorse, submit, wait) or `query` (evaluate).
+pub fn call(args: CallArgs, submit: bool, out: &mut impl std::io::Write) -> anyhow::Result<()> {
+    runtime()?.block_on(async {
+        let client = args.who.connect("client").await?;
+        if submit {
+            let done = client
+                .invoke(&args.chaincode, &args.function, &args.args)
+                .await?;
+            writeln!(
+                out,
+                "tx {} VALID in block {}",
+                done.tx_id, done.status.block_number
+            )?;
+            out.write_all(&done.response.payload)?;
+        } else {
+            let r = client
+                .evaluate(&args.chaincode, &args.function, &args.args)
+                .await?;
+            out.write_all(&r.payload)?;
+        }
+        writeln!(out)?;
+        Ok(())
+    })
+}
