@@ -125,6 +125,46 @@ async fn an_invoke_through_any_peer_commits_on_all_four_and_streams() {
         (1, TWO_OF_FOUR)
     );
     assert_eq!(def.approved_orgs, ["Org1MSP", "Org2MSP", "Org3MSP"]);
+    // Chaincode events of valid transactions reach subscribers: an
+    // out-of-spec reading raises AnomalyDetected, a normal one nothing.
+    let mut events = net
+        .client(1)
+        .await
+        .chaincode_events("supply-chain", None)
+        .await
+        .unwrap();
+    let normal = client
+        .invoke(
+            "supply-chain",
+            "RecordReading",
+            &["S1", "1700000000000", "5000", "400", "100", "47.0,8.0"],
+        )
+        .await
+        .unwrap();
+    let hot = client
+        .invoke(
+            "supply-chain",
+            "RecordReading",
+            &["S1", "1700000060000", "14000", "400", "100", "47.0,8.0"],
+        )
+        .await
+        .unwrap();
+    let got = tokio::time::timeout(WAIT, events.message())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        got.block_number, hot.status.block_number,
+        "the normal reading raised an event"
+    );
+    assert!(normal.status.block_number <= hot.status.block_number);
+    assert_eq!(got.events.len(), 1);
+    assert_eq!(got.events[0].event_name, "AnomalyDetected");
+    assert_eq!(
+        got.events[0].tx_id,
+        cryptanet_proto::convert::tx_id_to_wire(&hot.tx_id)
+    );
     // A chaincode error is reported, not endorsed.
     let err = client
         .invoke(
