@@ -9,9 +9,14 @@
 #   2. builds cryptanet-node and the cryptanet CLI (release);
 #   3. scripts/network.sh up: org CAs and certificates (run/demo/crypto, private),
 #      public org definitions (run/demo/orgs), one peer per org on 127.0.0.1;
-#   4. cryptanet load: 2,000 signed, majority-endorsed transactions at 400 tx/s,
+#   4. builds the supply-chain chaincode to wasm, installs it on every peer and
+#      commits its definition (2-of-4 endorsement policy) through _lifecycle;
+#   5. registers a vaccine shipment (2-8 °C) and records two sensor readings
+#      through different gateways: 5.0 °C (normal) and 14.0 °C, which comes
+#      back as an open anomaly with its rule breach;
+#   6. cryptanet load: 2,000 signed, majority-endorsed transactions at 400 tx/s,
 #      spread over all four gateways, with submit-to-commit latency;
-#   5. prints each peer's height and the last blocks with their validation codes
+#   7. prints each peer's height and the last blocks with their validation codes
 #      and commit-certificate signers, then leaves the network running.
 # Stop it with: scripts/network.sh down --dir run/demo
 set -euo pipefail
@@ -19,13 +24,33 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cryptanet/target}"
 scripts/setup.sh
 echo "==> building (release; the first build takes a while)"
-cargo build --release -p cryptanet-node -p cryptanet-cli
+cargo build --release --workspace --all-targets
 BIN="$CARGO_TARGET_DIR/release"
 DIR="$PWD/run/demo"
 export CRYPTANET_SKIP_BUILD=1
 scripts/network.sh down --dir "$DIR" >/dev/null 2>&1 || true
 echo "==> starting a 4-org network under $DIR"
 scripts/network.sh up --orgs 4 --dir "$DIR"
+echo "==> building the supply-chain chaincode (wasm32)"
+WASM=$(scripts/build-chaincode.sh | grep '/supply-chain.wasm$')
+PEERS=127.0.0.1:9051,127.0.0.1:9052,127.0.0.1:9053,127.0.0.1:9054
+CC=(--crypto "$DIR/crypto")
+echo "==> deploying supply-chain: install on 4 peers, approve (3 orgs), commit"
+"$BIN/cryptanet" chaincode deploy "${CC[@]}" --peers "$PEERS" --wasm "$WASM" --name supply-chain \
+  --policy "OutOf(2, 'Org1MSP.peer', 'Org2MSP.peer', 'Org3MSP.peer', 'Org4MSP.peer')"
+NOW=$(($(date +%s) * 1000))
+SHIP="VAX-$(date +%s)"
+echo "==> shipment $SHIP: vaccines, 2-8 °C, custodian Org1MSP (via peer 1)"
+"$BIN/cryptanet" invoke "${CC[@]}" --org Org1MSP --peer 127.0.0.1:9052 supply-chain RegisterShipment \
+  "$SHIP" "Temperature-Sensitive Medicine" 120 Basel Oslo Org1MSP 2000 8000 300 450
+echo "==> reading at 5.0 °C (via peer 2)"
+"$BIN/cryptanet" invoke "${CC[@]}" --org Org1MSP --peer 127.0.0.1:9053 supply-chain RecordReading \
+  "$SHIP" "$NOW" 5000 400 120 "47.55,7.59"
+echo "==> reading at 14.0 °C (via peer 3)"
+"$BIN/cryptanet" invoke "${CC[@]}" --org Org1MSP --peer 127.0.0.1:9054 supply-chain RecordReading \
+  "$SHIP" "$((NOW + 60000))" 14000 400 120 "47.60,7.70"
+echo "==> open anomalies of $SHIP, as Org2MSP's peer sees them"
+"$BIN/cryptanet" query "${CC[@]}" --org Org2MSP --peer 127.0.0.1:9052 supply-chain GetOpenAnomalies "$SHIP"
 echo "==> ordering 2,000 signed transactions through all four gateways"
 "$BIN/cryptanet" load --crypto "$DIR/crypto" --count 2000 --rate 400 --payload-bytes 512
 echo "==> the chain as peer 2 (Org3MSP) sees it"
@@ -35,6 +60,8 @@ scripts/network.sh status --dir "$DIR"
 cat <<TXT
 
 The network is still running. Look around:
+  $BIN/cryptanet query --crypto $DIR/crypto --peer 127.0.0.1:9051 supply-chain GetHistory $SHIP
+  $BIN/cryptanet chaincode show --crypto $DIR/crypto supply-chain
   $BIN/cryptanet peer info --peer 127.0.0.1:9051
   $BIN/cryptanet peer blocks --peer 127.0.0.1:9054 --last 20
   scripts/network.sh logs 0 --dir $DIR

@@ -37,7 +37,7 @@ GRPC_BASE="${GRPC_BASE:-9051}"
 build() {
   if [ -z "${CRYPTANET_SKIP_BUILD:-}" ]; then
     echo "network: building cryptanet-node and cryptanet (release)"
-    cargo build --release -q -p cryptanet-node -p cryptanet-cli
+    cargo build --release -q --workspace --all-targets
   fi
 }
 

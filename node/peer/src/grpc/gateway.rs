@@ -36,11 +36,9 @@ fn refusal_status(r: &Refusal, endorser: Option<String>) -> Status {
         }
         reasons::NOT_FOUND => Code::NotFound,
         reasons::DUPLICATE_TXID => Code::AlreadyExists,
-        reasons::PEER_UNAVAILABLE => Code::Unavailable,
-        reasons::ENDORSEMENT_MISMATCH => Code::Aborted,
-        reasons::CHAINCODE_ERROR | reasons::POLICY_UNSATISFIABLE | reasons::LIFECYCLE_STATE => {
-            Code::FailedPrecondition
-        }
+        reasons::PEER_UNAVAILABLE | reasons::POLICY_UNSATISFIABLE => Code::Unavailable,
+        reasons::ENDORSEMENT_MISMATCH | reasons::CHAINCODE_ERROR => Code::Aborted,
+        reasons::LIFECYCLE_STATE => Code::FailedPrecondition,
         _ => Code::Unknown,
     };
     with_detail(
