@@ -13,11 +13,12 @@
 //!   to depth 8 with sentinel nodes (never right), so every walk is exactly 8
 //!   branch-free steps over `[_; 256]` arrays with no bounds checks. Nodes
 //!   are numbered from 1 (children of `n` are `2n` and `2n + 1`), so a step
-//!   is `n = 2n + (rank[n] < q[feat[n]])`, which compiles to a
-//!   compare and an add-with-carry, and the leaf reached is `n - 256`.
+//!   is `n = 2n + (rank[n] < q[feat[n]])` (three loads, a compare and four
+//!   integer instructions, no branch), and the leaf reached is `n - 256`.
 //! * **Blocks of rows.** Batch scoring quantises 32 rows, then walks them
 //!   through one tree at a time in groups of 8 (the 8 positions live in
-//!   registers, and the groups are independent chains for the CPU).
+//!   registers, and the groups are independent chains for the CPU); the
+//!   one-row paths walk 8 trees side by side the same way.
 //! * **Precomputed explanations.** The attribution terms of a leaf depend only
 //!   on the leaf: the path-length deficit `c(ψ) - h` times
 //!   `ln(n_parent / n_child) / Σ ln(..)` for each split on its path. They are
