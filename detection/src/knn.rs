@@ -1,16 +1,17 @@
 //! Exact brute-force k-nearest-neighbour search with a fixed evaluation
 //! order: distances are summed feature by feature in index order and ties
-//! are broken by the lower reference index. This is the deterministic path
-//! used by verdicts; training uses `linfa-nn`'s k-d tree for speed.
+//! are broken by the lower reference index. This defines the neighbours a
+//! verdict uses; verdicts find them faster with the exact k-d tree of
+//! [`crate::kdtree`] (same list), and training uses `linfa-nn`'s k-d tree.
 //!
-//! Verdicts scan reference rows through [`Columns`], a column-major copy
-//! made when the model is loaded: the distances of all rows to the query
-//! are accumulated one feature at a time, which the compiler turns into
-//! straight-line (compile-time SSE2) arithmetic over consecutive rows. Each
-//! row's distance is still `Σ_f (r_f - q_f)²` added in feature order from 0,
-//! exactly as [`sq_dist`] computes it, so the values are bit-identical; only
-//! the order in which *rows* are visited changes, and no value is combined
-//! across rows.
+//! [`Columns`] is a column-major copy of rows, made when a model is loaded,
+//! for scans that need every distance (the OCSVM's kernel sum): the
+//! distances of all rows to the query are accumulated one feature at a
+//! time, which the compiler turns into straight-line (compile-time SSE2)
+//! arithmetic over consecutive rows. Each row's distance is still
+//! `Σ_f (r_f - q_f)²` added in feature order from 0, exactly as [`sq_dist`]
+//! computes it, so the values are bit-identical; only the order in which
+//! *rows* are visited changes, and no value is combined across rows.
 
 use crate::data::Matrix;
 
