@@ -128,7 +128,10 @@ class Client:
     def submit(self, endorsed, timeout: float = CALL_TIMEOUT) -> str:
         """Signs ``endorsed.prepared_transaction`` as received and submits the envelope."""
         payload = endorsed.prepared_transaction
-        envelope = encoding.encode_envelope(payload, self.identity.sign(payload))
+        return self.submit_envelope(encoding.encode_envelope(payload, self.identity.sign(payload)), timeout)
+
+    def submit_envelope(self, envelope: bytes, timeout: float = CALL_TIMEOUT) -> str:
+        """Submits canonical ``Envelope`` bytes for ordering; returns the tx id."""
         request = self.pb["gateway_pb2"].SubmitRequest(envelope=envelope)
         return self._call("Submit", self.gateway.Submit, request, timeout).tx_id
 
