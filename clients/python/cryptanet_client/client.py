@@ -109,13 +109,17 @@ class Client:
         except grpc.RpcError as err:
             raise wrap(name, err, self.pb["common_pb2"]) from err
 
-    def evaluate(self, chaincode: str, function: str, args: Sequence[Arg], timeout: float = CALL_TIMEOUT):
+    def evaluate(
+        self, chaincode: str, function: str, args: Sequence[Arg], timeout: float = CALL_TIMEOUT
+    ):
         """Runs a query on the gateway peer; returns the chaincode ``Response``."""
         signed = self.proposal(chaincode, function, args)
         reply = self._call("Evaluate", self.gateway.Evaluate, self._wire(signed), timeout)
         return reply.result
 
-    def endorse(self, signed: SignedProposal, orgs: Sequence[str] = (), timeout: float = CALL_TIMEOUT):
+    def endorse(
+        self, signed: SignedProposal, orgs: Sequence[str] = (), timeout: float = CALL_TIMEOUT
+    ):
         """Collects endorsements; returns the ``EndorseResponse``."""
         request = self.pb["gateway_pb2"].EndorseRequest(
             signed_proposal=self._wire(signed), endorsing_orgs=list(orgs)
@@ -128,7 +132,8 @@ class Client:
     def submit(self, endorsed, timeout: float = CALL_TIMEOUT) -> str:
         """Signs ``endorsed.prepared_transaction`` as received and submits the envelope."""
         payload = endorsed.prepared_transaction
-        return self.submit_envelope(encoding.encode_envelope(payload, self.identity.sign(payload)), timeout)
+        envelope = encoding.encode_envelope(payload, self.identity.sign(payload))
+        return self.submit_envelope(envelope, timeout)
 
     def submit_envelope(self, envelope: bytes, timeout: float = CALL_TIMEOUT) -> str:
         """Submits canonical ``Envelope`` bytes for ordering; returns the tx id."""
@@ -162,7 +167,9 @@ class Client:
             raise NotValidError(tx_id, code, status.block_number)
         return Committed(tx_id, code, status.block_number, endorsed.result)
 
-    def chaincode_events(self, chaincode: str, start_block: Optional[int] = None, timeout: Optional[float] = None):
+    def chaincode_events(
+        self, chaincode: str, start_block: Optional[int] = None, timeout: Optional[float] = None
+    ):
         """Streams ``ChaincodeEventsResponse`` messages; ``cancel()`` the result to stop."""
         request = self.pb["gateway_pb2"].ChaincodeEventsRequest(chaincode=chaincode)
         if start_block is not None:

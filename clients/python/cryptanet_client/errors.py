@@ -27,7 +27,9 @@ class ErrorDetail:
 class CryptanetError(Exception):
     """A failed RPC, with the peer's ``ErrorDetail`` when it sent one."""
 
-    def __init__(self, rpc: str, status: grpc.StatusCode, message: str, detail: Optional[ErrorDetail]):
+    def __init__(
+        self, rpc: str, status: grpc.StatusCode, message: str, detail: Optional[ErrorDetail]
+    ):
         reason = detail.code if detail else "-"
         super().__init__(f"{rpc}: {status.name} ({reason}): {message}")
         self.rpc = rpc

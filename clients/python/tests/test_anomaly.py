@@ -23,7 +23,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from cryptanet_client import Client, CryptanetError, Identity, encode_envelope, events, stubs  # noqa: E402
+from cryptanet_client import (  # noqa: E402
+    Client,
+    CryptanetError,
+    Identity,
+    encode_envelope,
+    events,
+    stubs,
+)
 
 CHAINCODE = "supply-chain"
 TEMP_HIGH = 1  # cryptanet_sdk::detect::rule::TEMP_HIGH
@@ -92,7 +99,9 @@ class AnomalyEndToEnd(unittest.TestCase):
         self.assertFalse(json.loads(normal.result.payload)["anomalous"])
 
         hot = self.client.invoke(
-            CHAINCODE, "RecordReading", [shipment, str(t0 + 60_000), "14000", "400", "100", "47.0,8.0"]
+            CHAINCODE,
+            "RecordReading",
+            [shipment, str(t0 + 60_000), "14000", "400", "100", "47.0,8.0"],
         )
         reading = json.loads(hot.result.payload)
         self.assertTrue(reading["anomalous"])
@@ -128,7 +137,9 @@ class AnomalyEndToEnd(unittest.TestCase):
         # Rule score: 500 000 ppm + 100 ppm per m°C above 8000, capped at 1e6.
         self.assertEqual(payload["score_ppm"], 1_000_000)
 
-        readings = self.client.evaluate(CHAINCODE, "GetReadings", [shipment, str(t0), str(t0 + 120_000)])
+        readings = self.client.evaluate(
+            CHAINCODE, "GetReadings", [shipment, str(t0), str(t0 + 120_000)]
+        )
         flags = [(r["temp_mc"], r["anomalous"]) for r in json.loads(readings.payload)]
         self.assertEqual(flags, [(5000, False), (14000, True)])
 

@@ -12,7 +12,11 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from cryptanet_client import encoding  # noqa: E402
-from cryptanet_client.identity import Identity, KeyFormatError, ed25519_seed_from_pkcs8  # noqa: E402
+from cryptanet_client.identity import (  # noqa: E402
+    Identity,
+    KeyFormatError,
+    ed25519_seed_from_pkcs8,
+)
 
 GOLDEN = os.path.join(os.path.dirname(__file__), "golden.json")
 
@@ -71,7 +75,8 @@ class GoldenVectors(unittest.TestCase):
         self.assertEqual(fixed.hex(), self.want["envelope_fixed_signature"])
         signature = self.identity.sign(self.payload)
         self.assertEqual(signature.hex(), self.want["envelope_signature"])
-        self.assertEqual(encoding.encode_envelope(self.payload, signature).hex(), self.want["envelope"])
+        envelope = encoding.encode_envelope(self.payload, signature)
+        self.assertEqual(envelope.hex(), self.want["envelope"])
 
 
 class Rules(unittest.TestCase):
@@ -107,14 +112,16 @@ class Pkcs8(unittest.TestCase):
         self.assertEqual((seed, public), (self.SEED, None))
         pub = Identity.from_seed("X", b"", self.SEED).public_key()
         # The public key RFC 8410 section 10.1 gives for this private key.
-        self.assertEqual(pub.hex(), "19bf44096984cdfe8541bac167dc3b96c85086aa30b6b6cb0c5c38ad703166e1")
+        rfc_public = "19bf44096984cdfe8541bac167dc3b96c85086aa30b6b6cb0c5c38ad703166e1"
+        self.assertEqual(pub.hex(), rfc_public)
         body = bytes.fromhex("020101300506032b657004220420") + self.SEED + b"\x81\x21\x00" + pub
         v2 = b"\x30" + bytes([len(body)]) + body
         self.assertEqual(ed25519_seed_from_pkcs8(v2), (self.SEED, pub))
 
     def test_rejects_other_keys_and_trailing_bytes(self):
         with self.assertRaises(KeyFormatError):
-            ed25519_seed_from_pkcs8(self.V1.replace(bytes.fromhex("2b6570"), bytes.fromhex("2b6571")))
+            ed448 = self.V1.replace(bytes.fromhex("2b6570"), bytes.fromhex("2b6571"))
+            ed25519_seed_from_pkcs8(ed448)
         with self.assertRaises(KeyFormatError):
             ed25519_seed_from_pkcs8(self.V1 + b"\x00")
         with self.assertRaises(KeyFormatError):
