@@ -31,10 +31,11 @@ if [ ! -x "$VENV/bin/python" ]; then
   say "creating venv $VENV"
   python3 -m venv "$VENV"
 fi
-if ! sha256sum --status -c "$STAMP" 2>/dev/null; then
+WANT=$(sha256sum < "$REQ")
+if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; then
   say "installing $(grep -v '^#' "$REQ" | tr '\n' ' ')"
   timeout 600 "$VENV/bin/pip" install -q --disable-pip-version-check -r "$REQ"
-  sha256sum "$REQ" > "$STAMP"
+  echo "$WANT" > "$STAMP"
 fi
 PY="$VENV/bin/python"
 
