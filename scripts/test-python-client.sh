@@ -22,7 +22,7 @@ WASM="${CRYPTANET_WASM_OUT:-$HOME/.cache/cryptanet/wasm-out}/supply-chain.wasm"
 export P2P_BASE="${PY_P2P_BASE:-17351}" GRPC_BASE="${PY_GRPC_BASE:-19351}"
 START=$(date +%s)
 
-say() { printf 'python-client: %s\n' "$*"; }
+say() { printf 'python-client [+%ss]: %s\n' "$(( $(date +%s) - START ))" "$*"; }
 
 # Python environment, reinstalled only when requirements.txt changes.
 REQ="$ROOT/clients/python/requirements.txt"
@@ -77,4 +77,4 @@ say "end-to-end test against $PEERS"
 (cd clients/python && CRYPTANET_CRYPTO="$DIR/crypto" CRYPTANET_GATEWAYS="$PEERS" \
   timeout 300 "$PY" -m unittest -v tests.test_anomaly)
 
-say "passed in $(( $(date +%s) - START )) s (before teardown)"
+say "passed (teardown follows)"

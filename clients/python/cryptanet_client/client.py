@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
-from typing import Dict, Iterable, Optional, Sequence, Union
+from typing import Dict, Iterable, List, Optional, Sequence, Union
 
 import grpc
 
@@ -175,6 +175,14 @@ class Client:
         if start_block is not None:
             request.start_block = start_block
         return self.gateway.ChaincodeEvents(request, timeout=timeout)
+
+    def filtered_blocks(self, first: int, last: int, timeout: float = CALL_TIMEOUT) -> List:
+        """``Deliver.FilteredBlocks`` from block ``first`` to ``last`` inclusive."""
+        request = self.pb["deliver_pb2"].DeliverRequest(number=first, stop=last)
+        try:
+            return list(self.deliver.FilteredBlocks(request, timeout=timeout))
+        except grpc.RpcError as err:
+            raise wrap("FilteredBlocks", err, self.pb["common_pb2"]) from err
 
 
 def events(stream) -> Iterable:

@@ -2,8 +2,9 @@
 
 A 2-8 °C shipment is registered; a 5 °C reading commits VALID and raises no
 event; a 14 °C reading commits VALID on every peer and a subscribed client
-receives `AnomalyDetected` naming the temperature breach. Also checks that a
-badly signed envelope is refused with a `cryptanet.v1.ErrorDetail`.
+receives `AnomalyDetected` naming the temperature breach; Deliver's filtered
+blocks agree. Also checks that a badly signed envelope is refused with a
+`cryptanet.v1.ErrorDetail`.
 
 Environment (set by scripts/test-python-client.sh):
   CRYPTANET_CRYPTO    the network's crypto/ directory
@@ -136,6 +137,18 @@ class AnomalyEndToEnd(unittest.TestCase):
         self.assertEqual(payload["rules"], TEMP_HIGH, "the breach is temperature above the range")
         # Rule score: 500 000 ppm + 100 ppm per m°C above 8000, capped at 1e6.
         self.assertEqual(payload["score_ppm"], 1_000_000)
+
+        # The same from Deliver: per transaction, its code and event.
+        blocks = self.client.filtered_blocks(normal.block_number, hot.block_number)
+        self.assertEqual(
+            [b.number for b in blocks], list(range(normal.block_number, hot.block_number + 1))
+        )
+        txs = {tx.tx_id: tx for b in blocks for tx in b.txs}
+        for tx in (txs[normal.tx_id], txs[hot.tx_id]):
+            self.assertEqual(self.client.code_name(tx.validation_code), "VALID")
+        self.assertFalse(txs[normal.tx_id].HasField("chaincode_event"))
+        self.assertEqual(txs[hot.tx_id].chaincode_event.event_name, "AnomalyDetected")
+        self.assertEqual(txs[hot.tx_id].chaincode_event.payload, event.payload)
 
         readings = self.client.evaluate(
             CHAINCODE, "GetReadings", [shipment, str(t0), str(t0 + 120_000)]
