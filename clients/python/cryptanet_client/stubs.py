@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import os
+import shutil
 import sys
 from types import ModuleType
 from typing import Dict, List
@@ -72,6 +73,7 @@ def generate(proto_root: str = DEFAULT_PROTO_ROOT, cache_dir: str = "") -> str:
     try:
         os.rename(tmp, out)
     except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
         if not os.path.exists(done):  # lost a race only if the winner finished
             raise
     return out
