@@ -10,7 +10,7 @@ use crate::network::Network;
 use crate::store::ConsensusStore;
 use crate::validate::LifecyclePolicy;
 use cryptanet_chaincode::lifecycle::InstallStore;
-use cryptanet_chaincode::{Runtime, RuntimeConfig, TestDetector};
+use cryptanet_chaincode::{ModelDetector, Runtime, RuntimeConfig};
 use cryptanet_ledger::{Ledger, LedgerOptions};
 use cryptanet_p2p::Libp2pTransport;
 use cryptanet_pbft::Replica;
@@ -124,11 +124,13 @@ fn start_endorser(
     })
     .map_err(chaincode_error)?;
     let installed = InstallStore::open(&dir.join("packages")).map_err(chaincode_error)?;
-    // The rule-based detector until model lifecycle lands (issue 8).
+    // The built-in cold-chain model; models installed through a model
+    // lifecycle are future work (issue 8).
+    let detector = ModelDetector::with_builtin().map_err(chaincode_error)?;
     Ok(Endorser::new(
         runtime,
         installed,
-        Arc::new(TestDetector),
+        Arc::new(detector),
         ledger,
         network,
         identity.clone(),

@@ -137,7 +137,7 @@ async fn an_invoke_through_any_peer_commits_on_all_four_and_streams() {
         .invoke(
             "supply-chain",
             "RecordReading",
-            &["S1", "1700000000000", "5000", "400", "100", "47.0,8.0"],
+            &["S1", "1700049600000", "5000", "400", "100", "47.0,8.0"],
         )
         .await
         .unwrap();
@@ -145,7 +145,7 @@ async fn an_invoke_through_any_peer_commits_on_all_four_and_streams() {
         .invoke(
             "supply-chain",
             "RecordReading",
-            &["S1", "1700000060000", "14000", "400", "100", "47.0,8.0"],
+            &["S1", "1700049660000", "14000", "400", "100", "47.0,8.0"],
         )
         .await
         .unwrap();
@@ -222,7 +222,7 @@ async fn concurrent_updates_conflict_and_range_reads_catch_phantoms() {
     c1.invoke(
         "supply-chain",
         "RecordReading",
-        &["S3", "1700000000000", "5000", "400", "100", "47.0,8.0"],
+        &["S3", "1700049600000", "5000", "400", "100", "47.0,8.0"],
     )
     .await
     .unwrap();

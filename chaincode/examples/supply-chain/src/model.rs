@@ -37,7 +37,7 @@ pub struct Shipment {
 }
 
 /// One sensor reading and the endorsed verdict about it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Reading {
     /// Shipment id.
     pub shipment: String,
@@ -59,12 +59,20 @@ pub struct Reading {
     pub score_ppm: u32,
     /// Breached hard rules (SDK `detect::rule` bits).
     pub rules: u32,
-    /// The detector's full verdict, hex.
+    /// Model the detector was asked for (alias or hash).
+    pub model: String,
+    /// The exact feature bytes sent to the detector, hex (what an auditor
+    /// re-scores).
+    pub features_hex: String,
+    /// The detector's full verdict (header and explanation), hex.
     pub verdict_hex: String,
+    /// The explanation part of the verdict, as JSON (model hash, score,
+    /// threshold, top features, breached rules).
+    pub explanation: serde_json::Value,
 }
 
 /// Payload of the `AnomalyDetected` event.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AnomalyEvent {
     /// Shipment id.
     pub shipment: String,
@@ -74,4 +82,6 @@ pub struct AnomalyEvent {
     pub score_ppm: u32,
     /// Breached hard rules.
     pub rules: u32,
+    /// Why: the detector's explanation (see [`Reading::explanation`]).
+    pub explanation: serde_json::Value,
 }

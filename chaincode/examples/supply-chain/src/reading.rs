@@ -3,7 +3,7 @@
 use crate::keys;
 use crate::model::{AnomalyEvent, Reading, Shipment};
 use crate::shipment::require_custodian;
-use cryptanet_sdk::detect::{Features, Verdict};
+use cryptanet_sdk::detect::{Features, Verdict, VERDICT_HEADER_LEN};
 use cryptanet_sdk::{abi, Context, Error, Result};
 
 /// Detection model this chaincode asks for.
@@ -40,10 +40,14 @@ pub fn record(ctx: &mut Context) -> Result<Vec<u8>> {
         humidity_max_pm: shipment.spec.humidity_max_pm,
         timestamp_ms: clamp(timestamp_ms),
     };
-    let raw = ctx.detect(MODEL, &features.encode())?;
+    let features = features.encode();
+    let raw = ctx.detect(MODEL, &features)?;
     let verdict = Verdict::decode(&raw).ok_or(Error::Host {
         code: abi::ERR_DETECT,
     })?;
+    // After the fixed header, the detector explains itself in JSON.
+    let explanation = serde_json::from_slice(&raw[VERDICT_HEADER_LEN..])
+        .unwrap_or(serde_json::Value::Null);
 
     let reading = Reading {
         shipment: id.clone(),
@@ -56,7 +60,10 @@ pub fn record(ctx: &mut Context) -> Result<Vec<u8>> {
         anomalous: verdict.is_anomaly,
         score_ppm: verdict.score_ppm,
         rules: verdict.rules,
+        model: String::from_utf8_lossy(MODEL).into_owned(),
+        features_hex: hex(&features),
         verdict_hex: hex(&raw),
+        explanation: explanation.clone(),
     };
     ctx.put_json(&key, &reading)?;
     if verdict.is_anomaly {
@@ -65,6 +72,7 @@ pub fn record(ctx: &mut Context) -> Result<Vec<u8>> {
             timestamp_ms,
             score_ppm: verdict.score_ppm,
             rules: verdict.rules,
+            explanation,
         };
         let payload = serde_json::to_vec(&event)?;
         ctx.put_state(&keys::anomaly(&id, timestamp_ms)?, &payload)?;
