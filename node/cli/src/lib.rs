@@ -10,6 +10,7 @@
 //!   certificates and keys, and the public org definitions under `orgs/`.
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod client;
 pub mod cmd;
 pub mod error;

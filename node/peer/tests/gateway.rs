@@ -404,3 +404,77 @@ async fn reflection_describes_the_api_and_health_reports_serving() {
         assert_eq!(s.status, ServingStatus::Serving as i32, "{service:?}");
     }
 }
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_file() {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_reproduces_committed_verdicts_and_catches_an_altered_copy() {
+    let mut net = Net::up(4, FAST);
+    net.deploy_supply_chain(TWO_OF_FOUR).await;
+    let c = net.user(0, "client", 1).await;
+    c.invoke("supply-chain", "RegisterShipment", &shipment("S6"))
+        .await
+        .unwrap();
+    for (ts, temp) in [("1700049600000", "5000"), ("1700049660000", "14000")] {
+        c.invoke(
+            "supply-chain",
+            "RecordReading",
+            &["S6", ts, temp, "400", "100", "47.0,8.0"],
+        )
+        .await
+        .unwrap();
+    }
+    // Peer 3 has committed everything (the 2-of-4 commits wait for nobody,
+    // so ask it), then stops; the auditor works on a copy of its ledger.
+    let height = net.info(1).await.unwrap().height;
+    while net.info(3).await.unwrap().height < height {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(net.stop(3).success());
+    let copy = tempfile::tempdir().unwrap();
+    copy_dir(&net.peer_dir(3).join("data/ledger"), copy.path());
+
+    let r = cryptanet_cli::audit::audit(copy.path(), "supply-chain").unwrap();
+    assert_eq!((r.readings, r.reproduced, r.anomalies), (2, 2, 1), "{r:?}");
+    assert!(r.mismatches.is_empty());
+
+    // Alter the stored verdict of the hot reading in the copy: clear its
+    // is_anomaly byte ("0101..." → "0100...").
+    {
+        let opts = rocksdb::Options::default();
+        let cfs = rocksdb::DB::list_cf(&opts, copy.path()).unwrap();
+        let db = rocksdb::DB::open_cf(&opts, copy.path(), &cfs).unwrap();
+        let state = db.cf_handle("state").unwrap();
+        let mut altered = 0;
+        for item in db.iterator_cf(state, rocksdb::IteratorMode::Start) {
+            let (k, v) = item.unwrap();
+            let find = |needle: &[u8]| v.windows(needle.len()).position(|w| w == needle);
+            if find(b"\"temp_mc\":14000").is_some() {
+                let pattern = b"\"verdict_hex\":\"0101";
+                let offset = find(pattern).unwrap() + pattern.len() - 1;
+                let mut bytes = v.to_vec();
+                assert_eq!(bytes[offset], b'1');
+                bytes[offset] = b'0';
+                db.put_cf(state, &k, &bytes).unwrap();
+                altered += 1;
+            }
+        }
+        assert_eq!(altered, 1);
+    }
+    let r = cryptanet_cli::audit::audit(copy.path(), "supply-chain").unwrap();
+    assert_eq!((r.readings, r.reproduced), (2, 1), "{r:?}");
+    assert_eq!(r.mismatches.len(), 1);
+    assert!(
+        r.mismatches[0].reason.contains("differs"),
+        "{:?}",
+        r.mismatches
+    );
+}

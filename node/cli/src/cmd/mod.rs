@@ -5,6 +5,7 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod audit;
 pub mod chaincode;
 pub mod load;
 pub mod orgs;
@@ -34,6 +35,8 @@ pub enum Command {
     Invoke(chaincode::CallArgs),
     /// Run a chaincode function as a query on one peer (nothing is ordered).
     Query(chaincode::CallArgs),
+    /// Re-derive every committed anomaly verdict from a ledger, byte for byte.
+    Audit(audit::AuditArgs),
 }
 
 impl Cli {
@@ -48,6 +51,7 @@ impl Cli {
             Command::Chaincode(args) => chaincode::run(args, out),
             Command::Invoke(args) => chaincode::call(args, true, out),
             Command::Query(args) => chaincode::call(args, false, out),
+            Command::Audit(args) => audit::run(args, out),
         }
     }
 }
