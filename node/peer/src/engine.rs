@@ -98,7 +98,7 @@ pub struct Engine {
 pub struct EndorseRequest {
     /// The requesting (gateway) peer.
     pub from: PeerIndex,
-    /// Encoded signed proposal.
+    /// Encoded `endorser::EndorseRequest`.
     pub proposal: Vec<u8>,
     /// Where the encoded answer goes.
     pub reply: cryptanet_p2p::Reply,

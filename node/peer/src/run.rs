@@ -149,7 +149,7 @@ fn serve_endorsements(endorser: Arc<Endorser>) -> mpsc::Sender<EndorseRequest> {
             };
             let endorser = endorser.clone();
             tokio::task::spawn_blocking(move || {
-                let answer = endorser.endorse(&request.proposal, unix_now());
+                let answer = endorser.endorse_request(&request.proposal, unix_now());
                 match cryptanet_types::codec::encode(&answer) {
                     Ok(bytes) => {
                         if let Err(e) = request.reply.send(bytes) {

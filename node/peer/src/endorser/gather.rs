@@ -11,7 +11,7 @@
 //! signature, chaincode error, duplicate transaction) ends the call at once.
 
 use super::system;
-use super::{EndorseAnswer, Endorser, Refusal};
+use super::{EndorseAnswer, EndorseRequest, Endorser, Refusal};
 use crate::network::{Network, ReplicaInfo};
 use crate::run::unix_now;
 use cryptanet_chaincode::lifecycle::{query_committed, LIFECYCLE_NS};
@@ -67,6 +67,9 @@ pub struct Gatherer {
     pub network: Arc<Network>,
 }
 
+/// Extra attempts after byte-different endorsements.
+const MISMATCH_RETRIES: u32 = 3;
+
 /// Reasons that are the client's fault: asking another peer cannot help.
 const FINAL: [&str; 8] = [
     reason::MALFORMED_BYTES,
@@ -91,8 +94,35 @@ impl Gatherer {
 
     /// Collects endorsements for `signed_proposal` from peers of
     /// `requested_orgs` (one peer each), or, when empty, from peers that
-    /// satisfy the chaincode's endorsement policy.
+    /// satisfy the chaincode's endorsement policy. Different results from
+    /// peers at different heights are retried a few times (each endorser
+    /// first catches up with the gateway's height, but another peer may be
+    /// a block ahead of the gateway).
     pub async fn endorse(
+        &self,
+        signed_proposal: Vec<u8>,
+        requested_orgs: &[String],
+    ) -> Result<Gathered, Failure> {
+        let mut attempt = 0;
+        loop {
+            match self
+                .endorse_once(signed_proposal.clone(), requested_orgs)
+                .await
+            {
+                Err(f)
+                    if f.refusal.reason == reason::ENDORSEMENT_MISMATCH
+                        && attempt < MISMATCH_RETRIES =>
+                {
+                    attempt += 1;
+                    tracing::debug!(attempt, refusal = %f.refusal, "endorsements differ; retrying");
+                    tokio::time::sleep(std::time::Duration::from_millis(20 * attempt as u64)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn endorse_once(
         &self,
         signed_proposal: Vec<u8>,
         requested_orgs: &[String],
@@ -279,9 +309,14 @@ impl Gatherer {
                 .await
                 .map_err(|e| Refusal::new(reason::PEER_UNAVAILABLE, e.to_string()))?
         } else {
+            let request = codec::encode(&EndorseRequest {
+                min_height: self.endorser.height(),
+                signed_proposal: signed_proposal.to_vec(),
+            })
+            .map_err(|e| Refusal::new(reason::MALFORMED_BYTES, e.to_string()))?;
             let bytes = self
                 .transport
-                .request_endorsement(PeerIndex(replica.index), signed_proposal.to_vec())
+                .request_endorsement(PeerIndex(replica.index), request)
                 .await
                 .map_err(|e| {
                     Refusal::new(reason::PEER_UNAVAILABLE, format!("{}: {e}", replica.name))

@@ -55,6 +55,19 @@ impl std::fmt::Display for Refusal {
     }
 }
 
+/// An endorsement request as it travels over p2p.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndorseRequest {
+    /// The gateway's ledger height: the endorser first waits (briefly) until
+    /// it has committed as much, so both simulate against the same state.
+    pub min_height: u64,
+    /// Encoded `SignedProposal`.
+    pub signed_proposal: Vec<u8>,
+}
+
+/// How long an endorser waits to reach the gateway's height.
+pub const CATCH_UP_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// An endorser's answer to an endorsement request, as it travels over p2p.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum EndorseAnswer {
@@ -177,6 +190,51 @@ impl Endorser {
             response_bytes,
             response,
         })
+    }
+
+    /// Answers an encoded [`EndorseRequest`] from another peer: waits up to
+    /// [`CATCH_UP_WAIT`] for this peer to reach the gateway's height, then
+    /// simulates and signs. Runs on a blocking thread.
+    pub fn endorse_request(&self, request: &[u8], now: i64) -> EndorseAnswer {
+        let request: EndorseRequest = match codec::decode(request) {
+            Ok(r) => r,
+            Err(e) => {
+                return EndorseAnswer::Refused(Refusal::new(
+                    reason::MALFORMED_BYTES,
+                    format!("endorse request: {e}"),
+                ))
+            }
+        };
+        let deadline = std::time::Instant::now() + CATCH_UP_WAIT;
+        loop {
+            let height = self
+                .ledger
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .height();
+            if height >= request.min_height {
+                break;
+            }
+            if std::time::Instant::now() >= deadline {
+                return EndorseAnswer::Refused(Refusal::new(
+                    reason::PEER_UNAVAILABLE,
+                    format!(
+                        "at height {height}, behind the gateway's {}",
+                        request.min_height
+                    ),
+                ));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        self.endorse(&request.signed_proposal, now)
+    }
+
+    /// The committed ledger height.
+    pub fn height(&self) -> u64 {
+        self.ledger
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .height()
     }
 
     /// Simulates and signs: the answer to an endorsement request.
