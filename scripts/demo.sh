@@ -14,9 +14,13 @@
 #   5. registers a vaccine shipment (2-8 °C) and records two sensor readings
 #      through different gateways: 5.0 °C (normal) and 14.0 °C, which comes
 #      back as an open anomaly with its rule breach;
-#   6. cryptanet load: 2,000 signed, majority-endorsed transactions at 400 tx/s,
+#   6. cryptanet simulate: 8 simulated shipments (products from vaccines to
+#      automotive parts, some with injected anomalies) record their readings at
+#      40/s through all gateways, while cryptanet watch (on Org2MSP's peer)
+#      prints each alert with its explanation;
+#   7. cryptanet load: 2,000 signed, majority-endorsed transactions at 400 tx/s,
 #      spread over all four gateways, with submit-to-commit latency;
-#   7. prints each peer's height and the last blocks with their validation codes
+#   8. prints each peer's height and the last blocks with their validation codes
 #      and commit-certificate signers, then leaves the network running.
 # Stop it with: scripts/network.sh down --dir run/demo
 set -euo pipefail
@@ -51,6 +55,17 @@ echo "==> reading at 14.0 °C (via peer 3)"
   "$SHIP" "$((NOW + 60000))" 14000 400 120 "47.60,7.70"
 echo "==> open anomalies of $SHIP, as Org2MSP's peer sees them"
 "$BIN/cryptanet" query "${CC[@]}" --org Org2MSP --peer 127.0.0.1:9052 supply-chain GetOpenAnomalies "$SHIP"
+echo "==> simulator: 8 shipments, readings at 40/s through all gateways; alerts as Org2MSP sees them"
+WATCH_LOG="$DIR/alerts.log"
+"$BIN/cryptanet" watch "${CC[@]}" --org Org2MSP --peer 127.0.0.1:9052 --seconds 120 --color always >"$WATCH_LOG" 2>&1 &
+WATCH_PID=$!
+sleep 0.5
+"$BIN/cryptanet" simulate "${CC[@]}" --peers "$PEERS" --shipments 8 --rate 40 --anomaly-rate 0.5 --seed 7
+sleep 1
+kill "$WATCH_PID" 2>/dev/null || true
+wait "$WATCH_PID" 2>/dev/null || true
+echo "==> the first alerts (all of them: $WATCH_LOG)"
+head -n 24 "$WATCH_LOG"
 echo "==> ordering 2,000 signed transactions through all four gateways"
 "$BIN/cryptanet" load --crypto "$DIR/crypto" --count 2000 --rate 400 --payload-bytes 512
 echo "==> the chain as peer 2 (Org3MSP) sees it"
@@ -65,6 +80,9 @@ The network is still running. Look around:
   $BIN/cryptanet peer info --peer 127.0.0.1:9051
   $BIN/cryptanet peer blocks --peer 127.0.0.1:9054 --last 20
   scripts/network.sh logs 0 --dir $DIR
+  $BIN/cryptanet watch --crypto $DIR/crypto --peer 127.0.0.1:9053        # follow alerts (Ctrl-C)
+Audit every committed verdict (on a stopped peer's ledger, or a copy):
+  scripts/network.sh down --dir $DIR && $BIN/cryptanet audit --ledger $DIR/peer3/data/ledger
 Stop it:
   scripts/network.sh down --dir $DIR
 TXT

@@ -27,7 +27,8 @@ pub struct Identity {
 }
 
 impl Identity {
-    async fn connect(&self, role: &str) -> anyhow::Result<Client> {
+    /// Connects as this org's `role` identity (`admin` or `client`).
+    pub async fn connect(&self, role: &str) -> anyhow::Result<Client> {
         let dir = self.crypto.join(&self.org).join(role);
         let id = crate::material::load_identity(&dir)?;
         Ok(Client::connect(&uri(&self.peer), id).await?)
@@ -109,9 +110,10 @@ pub enum ChaincodeCommand {
         /// Endorsement policy; default: a majority of the orgs.
         #[arg(long)]
         policy: Option<String>,
-        /// Definition sequence.
-        #[arg(long, default_value_t = 1)]
-        sequence: u64,
+        /// Definition sequence (default: 1 for a new chaincode; the next
+        /// sequence, an upgrade, when another definition is committed).
+        #[arg(long)]
+        sequence: Option<u64>,
     },
     /// Show the committed definition of a chaincode.
     Show {
@@ -267,6 +269,21 @@ async fn run_async(args: ChaincodeArgs, out: &mut impl std::io::Write) -> anyhow
                 admins.push(admin);
             }
             let policy = policy.unwrap_or_else(|| lifecycle::majority_policy(&orgs));
+            let current = lifecycle::committed(&admins[0], &name).await?;
+            if let Some(c) = &current {
+                if c.package_id == package_id
+                    && c.endorsement_policy == policy
+                    && sequence.is_none()
+                {
+                    writeln!(
+                        out,
+                        "{name} sequence {} already runs this package with this policy",
+                        c.sequence
+                    )?;
+                    return Ok(());
+                }
+            }
+            let sequence = sequence.unwrap_or_else(|| current.map_or(1, |c| c.sequence + 1));
             let def = ChaincodeDefinition {
                 name: name.clone(),
                 version: sequence.to_string(),

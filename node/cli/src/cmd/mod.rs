@@ -10,6 +10,8 @@ pub mod chaincode;
 pub mod load;
 pub mod orgs;
 pub mod peer;
+pub mod simulate;
+pub mod watch;
 
 /// The `cryptanet` command line.
 #[derive(Debug, Parser)]
@@ -37,6 +39,10 @@ pub enum Command {
     Query(chaincode::CallArgs),
     /// Re-derive every committed anomaly verdict from a ledger, byte for byte.
     Audit(audit::AuditArgs),
+    /// Follow anomaly alerts with their explanations.
+    Watch(watch::WatchArgs),
+    /// Run the supply-chain simulator as a client against a network.
+    Simulate(simulate::SimulateArgs),
 }
 
 impl Cli {
@@ -52,6 +58,8 @@ impl Cli {
             Command::Invoke(args) => chaincode::call(args, true, out),
             Command::Query(args) => chaincode::call(args, false, out),
             Command::Audit(args) => audit::run(args, out),
+            Command::Watch(args) => watch::run(args, out),
+            Command::Simulate(args) => simulate::run(args, out),
         }
     }
 }
