@@ -192,7 +192,8 @@ impl Gatherer {
 
         // Every endorser must have signed exactly the same bytes.
         let first = endorsed[0].1.clone();
-        if let Some((r, ..)) = endorsed.iter().find(|(_, b, _)| *b != first) {
+        let odd = first_disagreement(endorsed.iter().map(|(_, b, _)| b.as_slice()));
+        if let Some((r, ..)) = odd.and_then(|i| endorsed.get(i)) {
             return Err(Failure {
                 refusal: Refusal::new(
                     reason::ENDORSEMENT_MISMATCH,
@@ -362,6 +363,12 @@ impl Gatherer {
     }
 }
 
+/// Index of the first response that differs from the first one.
+fn first_disagreement<'a>(mut responses: impl Iterator<Item = &'a [u8]>) -> Option<usize> {
+    let first = responses.next()?;
+    responses.position(|r| r != first).map(|i| i + 1)
+}
+
 fn peer_signer(r: &ReplicaInfo) -> Signer {
     Signer {
         msp_id: r.msp_id.clone(),
@@ -433,6 +440,17 @@ mod tests {
         assert_eq!(names, ["Org3"]);
         // Nothing left.
         assert!(next_batch(&policy, &c, &mut tried, vec![peer_signer(&c[1])], false).is_empty());
+    }
+
+    #[test]
+    fn the_odd_endorsement_is_named() {
+        let same: [&[u8]; 3] = [b"a", b"a", b"a"];
+        assert_eq!(first_disagreement(same.into_iter()), None);
+        let odd: [&[u8]; 3] = [b"a", b"a", b"b"];
+        assert_eq!(first_disagreement(odd.into_iter()), Some(2));
+        let first_differs: [&[u8]; 2] = [b"x", b"a"];
+        assert_eq!(first_disagreement(first_differs.into_iter()), Some(1));
+        assert_eq!(first_disagreement(std::iter::empty()), None);
     }
 
     #[test]
