@@ -72,6 +72,16 @@ pub fn history_prefix(ns: &str, key: &[u8]) -> Vec<u8> {
     k
 }
 
+/// Length of the inverted version that ends every history key.
+pub const HISTORY_VERSION_LEN: usize = 12;
+
+/// The (namespace, key) part of a history record key: everything but the
+/// version. RocksDB's prefix extractor for the `history` column family, so
+/// one key's records share a memtable bucket and a prefix filter.
+pub fn history_record_prefix(k: &[u8]) -> &[u8] {
+    &k[..k.len().saturating_sub(HISTORY_VERSION_LEN)]
+}
+
 /// A history record key: prefix ‖ inverted version.
 pub fn history_key(ns: &str, key: &[u8], v: Version) -> Vec<u8> {
     let mut k = history_prefix(ns, key);
@@ -143,6 +153,10 @@ mod tests {
         // "k" must not be a prefix of "kk"'s history records.
         assert!(
             !history_key("cc", b"kk", Version::new(1, 0)).starts_with(&history_prefix("cc", b"k"))
+        );
+        assert_eq!(
+            history_record_prefix(&c),
+            history_prefix("cc", b"k").as_slice()
         );
     }
 

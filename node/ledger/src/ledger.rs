@@ -3,12 +3,10 @@
 use crate::effects::{block_effects, TxEffect};
 use crate::error::{Error, Result};
 use crate::keys::{self, *};
+use crate::plan::block_writes;
+use crate::{db_options, keys::HISTORY_VERSION_LEN};
 use cryptanet_types::{Block, Digest, ValidationCode, Version};
-use rocksdb::{
-    BlockBasedOptions, ColumnFamilyDescriptor, Direction, IteratorMode, Options, ReadOptions,
-    WriteBatch, WriteOptions, DB,
-};
-use std::collections::HashSet;
+use rocksdb::{Direction, IteratorMode, ReadOptions, WriteBatch, WriteOptions, DB};
 use std::path::Path;
 
 /// Tuning knobs.
@@ -21,6 +19,8 @@ pub struct LedgerOptions {
     pub sync: bool,
     /// RocksDB block cache size in bytes.
     pub cache_bytes: usize,
+    /// Memtable size per column family in bytes.
+    pub write_buffer_bytes: usize,
 }
 
 impl Default for LedgerOptions {
@@ -28,6 +28,7 @@ impl Default for LedgerOptions {
         LedgerOptions {
             sync: true,
             cache_bytes: 64 << 20,
+            write_buffer_bytes: 64 << 20,
         }
     }
 }
@@ -92,25 +93,11 @@ impl Ledger {
     /// RocksDB's WAL replay; the height and last hash are read back from
     /// the `meta` record written in the same batch as the last block.
     pub fn open_with(path: impl AsRef<Path>, opts: LedgerOptions) -> Result<Ledger> {
-        let mut db_opts = Options::default();
-        db_opts.create_if_missing(true);
-        db_opts.create_missing_column_families(true);
-        db_opts.set_max_background_jobs(2);
-        db_opts.set_bytes_per_sync(1 << 20);
-        let cache = rocksdb::Cache::new_lru_cache(opts.cache_bytes);
-        let cfs = CFS.iter().map(|name| {
-            let mut o = Options::default();
-            let mut t = BlockBasedOptions::default();
-            t.set_block_cache(&cache);
-            if matches!(*name, CF_STATE | CF_TXID) {
-                // Point lookups on every commit (MVCC, duplicate tx ids).
-                t.set_bloom_filter(10.0, false);
-            }
-            o.set_block_based_table_factory(&t);
-            o.set_write_buffer_size(64 << 20);
-            ColumnFamilyDescriptor::new(*name, o)
-        });
-        let db = DB::open_cf_descriptors(&db_opts, path, cfs)?;
+        let db = DB::open_cf_descriptors(
+            &db_options::db_options(),
+            path,
+            db_options::cf_descriptors(&opts),
+        )?;
         let (height, last_hash) = match db.get_cf(cf(&db, CF_META)?, META_HEIGHT)? {
             None => (0, Digest::ZERO),
             Some(raw) if raw.len() == 40 => {
@@ -170,57 +157,33 @@ impl Ledger {
                 got: block.header.previous_hash,
             });
         }
-        for e in effects {
-            for (ns, w) in &e.writes {
-                check_namespace(ns)?;
-                check_key(&w.key)?;
+        let txid_cf = cf(&self.db, CF_TXID)?;
+        let writes = block_writes(number, effects, |id| {
+            Ok(self.db.get_pinned_cf(txid_cf, id.0)?.is_some())
+        })?;
+        let hash = block.hash();
+        let block_bytes = block.to_bytes()?;
+        let mut batch = WriteBatch::with_capacity_bytes(
+            block_bytes.len()
+                + writes.bytes
+                + 32 * (writes.state.len() + writes.history.len())
+                + 256,
+        );
+        batch.put_cf(cf(&self.db, CF_BLOCKS)?, block_key(number), block_bytes);
+        batch.put_cf(cf(&self.db, CF_BLOCK_HASH)?, hash.0, number.to_be_bytes());
+        for (id, loc) in &writes.txid {
+            batch.put_cf(txid_cf, id, loc);
+        }
+        let state_cf = cf(&self.db, CF_STATE)?;
+        for (k, v) in &writes.state {
+            match v {
+                Some(v) => batch.put_cf(state_cf, k, v),
+                None => batch.delete_cf(state_cf, k),
             }
         }
-        let hash = block.hash();
-        let mut batch = WriteBatch::default();
-        batch.put_cf(
-            cf(&self.db, CF_BLOCKS)?,
-            block_key(number),
-            block.to_bytes()?,
-        );
-        batch.put_cf(cf(&self.db, CF_BLOCK_HASH)?, hash.0, number.to_be_bytes());
-
-        let txid_cf = cf(&self.db, CF_TXID)?;
-        let state_cf = cf(&self.db, CF_STATE)?;
         let history_cf = cf(&self.db, CF_HISTORY)?;
-        let mut seen: HashSet<Digest> = HashSet::with_capacity(effects.len());
-        for e in effects {
-            let Some(id) = e.tx_id else { continue };
-            // The first occurrence of a tx id owns the index entry; a replay
-            // (already rejected by validation) must not overwrite it.
-            if seen.insert(id) && self.db.get_pinned_cf(txid_cf, id.0)?.is_none() {
-                let mut loc = Vec::with_capacity(13);
-                loc.extend_from_slice(&number.to_be_bytes());
-                loc.extend_from_slice(&e.index.to_be_bytes());
-                loc.push(e.code as u8);
-                batch.put_cf(txid_cf, id.0, loc);
-            }
-            if !e.code.is_valid() {
-                continue;
-            }
-            let version = Version::new(number, e.index);
-            for (ns, w) in &e.writes {
-                let sk = state_key(ns, &w.key);
-                let mut hist = Vec::with_capacity(33 + w.value.as_ref().map_or(0, Vec::len));
-                hist.extend_from_slice(&id.0);
-                match &w.value {
-                    Some(v) => {
-                        batch.put_cf(state_cf, &sk, state_value(version, v));
-                        hist.push(1);
-                        hist.extend_from_slice(v);
-                    }
-                    None => {
-                        batch.delete_cf(state_cf, &sk);
-                        hist.push(0);
-                    }
-                }
-                batch.put_cf(history_cf, history_key(ns, &w.key, version), hist);
-            }
+        for (k, v) in &writes.history {
+            batch.put_cf(history_cf, k, v);
         }
         let mut meta = Vec::with_capacity(40);
         meta.extend_from_slice(&number.to_be_bytes());
@@ -359,10 +322,16 @@ impl Ledger {
         let mut upper = prefix.clone();
         upper.extend_from_slice(&[0xFF; 13]);
         ro.set_iterate_upper_bound(upper);
+        // The column family's prefix extractor is "everything but the
+        // version", so seek with a full-length key (the smallest version
+        // suffix) and stay within that prefix.
+        ro.set_prefix_same_as_start(true);
+        let mut first = prefix.clone();
+        first.extend_from_slice(&[0; HISTORY_VERSION_LEN]);
         let it = self.db.iterator_cf_opt(
             cf(&self.db, CF_HISTORY)?,
             ro,
-            IteratorMode::From(&prefix, Direction::Forward),
+            IteratorMode::From(&first, Direction::Forward),
         );
         let mut out = Vec::new();
         for item in it {
@@ -370,7 +339,7 @@ impl Ledger {
                 break;
             }
             let (k, v) = item?;
-            if k.len() != prefix.len() + 12 || !k.starts_with(&prefix) {
+            if k.len() != prefix.len() + HISTORY_VERSION_LEN || !k.starts_with(&prefix) {
                 continue;
             }
             if v.len() < 33 {

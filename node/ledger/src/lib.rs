@@ -17,10 +17,12 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+mod db_options;
 pub mod effects;
 pub mod error;
 pub mod keys;
 mod ledger;
+pub mod plan;
 pub mod testkit;
 
 pub use effects::{block_effects, TxEffect};

@@ -295,3 +295,47 @@ fn composite_keys_are_stored_and_scanned() {
     let keys: Vec<&[u8]> = all.iter().map(|e| e.key.as_slice()).collect();
     assert_eq!(keys, [&b"\0reading\0S1\0"[..], b"plain"]);
 }
+
+#[test]
+fn history_and_tx_index_span_flushed_files_and_the_memtable() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ids = Vec::new();
+    // Three sessions: reopening flushes the recovered memtables to files, so
+    // "k"'s history ends up in two files and the live memtable. "kk" has
+    // "k" as a byte prefix and must never show up in "k"'s history.
+    for round in 0..3u8 {
+        let mut l = open(&dir);
+        let nonce = [b'n', round];
+        let value = format!("v{round}");
+        let b = block(
+            &l,
+            vec![
+                envelope(&nonce, vec![("k", Some(&value))]),
+                envelope(&[b'm', round], vec![("kk", Some("other"))]),
+            ],
+            vec![ValidationCode::Valid, ValidationCode::Valid],
+        );
+        l.append(&b).unwrap();
+        ids.push(cryptanet_types::tx::tx_id(&nonce, b"client"));
+    }
+    let l = open(&dir);
+    let h = l.history("cc", b"k", 10).unwrap();
+    assert_eq!(
+        h.iter()
+            .map(|e| (e.version, e.value.clone().unwrap()))
+            .collect::<Vec<_>>(),
+        vec![
+            (Version::new(3, 0), b"v2".to_vec()),
+            (Version::new(2, 0), b"v1".to_vec()),
+            (Version::new(1, 0), b"v0".to_vec()),
+        ]
+    );
+    assert_eq!(h[0].tx_id, ids[2]);
+    assert_eq!(l.history("cc", b"k", 2).unwrap().len(), 2);
+    assert_eq!(l.history("cc", b"kk", 10).unwrap().len(), 3);
+    assert!(l.history("cc", b"none", 10).unwrap().is_empty());
+    for (n, id) in ids.iter().enumerate() {
+        let loc = l.tx(id).unwrap().unwrap();
+        assert_eq!((loc.block, loc.index), (n as u64 + 1, 0));
+    }
+}

@@ -1,0 +1,221 @@
+//! What one block writes, per column family, before it becomes a RocksDB
+//! write batch.
+//!
+//! A pure function of the block number and its transactions' effects (plus
+//! one question to the ledger: "is this tx id already indexed?"), so the
+//! rules that keep the indexes right are tested without a database:
+//!
+//! * The first occurrence of a tx id owns its index entry. A `Valid`
+//!   transaction is never a duplicate (validation rejects ids already in the
+//!   ledger or earlier in the block), so its entry is written without a
+//!   lookup; any other code asks the ledger first, so a replay never
+//!   overwrites the original's entry.
+//! * Only valid transactions touch state and history. When a block writes a
+//!   key twice, state gets the last write (one memtable entry instead of
+//!   two); history keeps both, each under its own version.
+//! * Each column family's entries come out sorted by key, so RocksDB's
+//!   memtable inserts walk forward from the previous insert position.
+
+use crate::effects::TxEffect;
+use crate::error::Result;
+use crate::keys::{check_key, check_namespace, history_key, state_key, state_value};
+use cryptanet_types::{Digest, Version};
+use std::collections::HashSet;
+
+/// The column-family entries of one block (block, hash index and meta are
+/// single records the ledger adds itself).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct BlockWrites {
+    /// `tx id → block ‖ index ‖ code`, sorted by id.
+    pub txid: Vec<([u8; 32], [u8; 13])>,
+    /// `state key → Some(stored value)` or `None` (delete), sorted by key,
+    /// one entry per key.
+    pub state: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    /// `history key → tx id ‖ flag ‖ value`, sorted by key.
+    pub history: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Bytes of every key and value above, to size the write batch.
+    pub bytes: usize,
+}
+
+/// Plans the writes of block `number`. `indexed` answers whether a tx id is
+/// already in the ledger; it is only asked for transactions that are not
+/// `Valid`. Rejects invalid namespaces and keys before anything is planned.
+pub fn block_writes(
+    number: u64,
+    effects: &[TxEffect],
+    mut indexed: impl FnMut(&Digest) -> Result<bool>,
+) -> Result<BlockWrites> {
+    let mut w = BlockWrites::default();
+    let mut write_count = 0;
+    for e in effects {
+        for (ns, kv) in &e.writes {
+            check_namespace(ns)?;
+            check_key(&kv.key)?;
+        }
+        write_count += e.writes.len();
+    }
+    w.state.reserve(write_count);
+    w.history.reserve(write_count);
+    w.txid.reserve(effects.len());
+
+    let mut seen: HashSet<Digest> = HashSet::with_capacity(effects.len());
+    for e in effects {
+        let Some(id) = e.tx_id else { continue };
+        if seen.insert(id) && (e.code.is_valid() || !indexed(&id)?) {
+            let mut loc = [0u8; 13];
+            loc[..8].copy_from_slice(&number.to_be_bytes());
+            loc[8..12].copy_from_slice(&e.index.to_be_bytes());
+            loc[12] = e.code as u8;
+            w.txid.push((id.0, loc));
+            w.bytes += 32 + 13;
+        }
+        if !e.code.is_valid() {
+            continue;
+        }
+        let version = Version::new(number, e.index);
+        for (ns, kv) in &e.writes {
+            let value = kv.value.as_deref();
+            let mut hist = Vec::with_capacity(33 + value.map_or(0, <[u8]>::len));
+            hist.extend_from_slice(&id.0);
+            hist.push(u8::from(value.is_some()));
+            hist.extend_from_slice(value.unwrap_or_default());
+            let hk = history_key(ns, &kv.key, version);
+            let sk = state_key(ns, &kv.key);
+            let sv = value.map(|v| state_value(version, v));
+            w.bytes += hk.len() + hist.len() + sk.len() + sv.as_ref().map_or(0, Vec::len);
+            w.history.push((hk, hist));
+            w.state.push((sk, sv));
+        }
+    }
+    w.txid.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    w.history.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    // Stable: among writes of one key, block order is kept, and the last
+    // one is what the block leaves in state.
+    w.state.sort_by(|a, b| a.0.cmp(&b.0));
+    w.state.reverse();
+    w.state.dedup_by(|later, earlier| later.0 == earlier.0);
+    w.state.reverse();
+    Ok(w)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::parse_state_value;
+    use cryptanet_types::{KvWrite, ValidationCode};
+
+    fn effect(
+        index: u32,
+        id: u8,
+        code: ValidationCode,
+        writes: &[(&str, Option<&str>)],
+    ) -> TxEffect {
+        TxEffect {
+            index,
+            tx_id: Some(Digest([id; 32])),
+            code,
+            writes: writes
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        "cc".to_owned(),
+                        KvWrite {
+                            key: k.as_bytes().to_vec(),
+                            value: v.map(|v| v.as_bytes().to_vec()),
+                        },
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn last_write_of_a_key_wins_and_history_keeps_every_write() {
+        let effects = [
+            effect(
+                0,
+                1,
+                ValidationCode::Valid,
+                &[("b", Some("1")), ("a", Some("x"))],
+            ),
+            effect(1, 2, ValidationCode::Valid, &[("b", None)]),
+            effect(2, 3, ValidationCode::Valid, &[("b", Some("3"))]),
+        ];
+        let w = block_writes(7, &effects, |_| panic!("valid ids need no lookup")).unwrap();
+        let state: Vec<_> = w
+            .state
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_ref().map(|v| parse_state_value(v).unwrap())))
+            .collect();
+        assert_eq!(
+            state,
+            vec![
+                (
+                    state_key("cc", b"a"),
+                    Some((Version::new(7, 0), b"x".to_vec()))
+                ),
+                (
+                    state_key("cc", b"b"),
+                    Some((Version::new(7, 2), b"3".to_vec()))
+                ),
+            ]
+        );
+        assert_eq!(w.history.len(), 4);
+        assert!(w.history.windows(2).all(|p| p[0].0 < p[1].0));
+        // Newest first within a key: tx 2's write of "b" precedes tx 0's.
+        let b: Vec<_> = w
+            .history
+            .iter()
+            .filter(|(k, _)| k.starts_with(&crate::keys::history_prefix("cc", b"b")))
+            .map(|(k, v)| (crate::keys::history_version(k).unwrap().tx, v[32]))
+            .collect();
+        assert_eq!(b, vec![(2, 1), (1, 0), (0, 1)]);
+    }
+
+    #[test]
+    fn a_delete_after_a_put_in_the_same_block_leaves_a_delete() {
+        let effects = [
+            effect(0, 1, ValidationCode::Valid, &[("k", Some("1"))]),
+            effect(1, 2, ValidationCode::Valid, &[("k", None)]),
+        ];
+        let w = block_writes(1, &effects, |_| Ok(false)).unwrap();
+        assert_eq!(w.state, vec![(state_key("cc", b"k"), None)]);
+    }
+
+    #[test]
+    fn invalid_transactions_are_indexed_once_and_never_over_an_existing_entry() {
+        let effects = [
+            effect(0, 9, ValidationCode::DuplicateTxId, &[]),
+            effect(1, 5, ValidationCode::MvccReadConflict, &[]),
+            effect(2, 5, ValidationCode::DuplicateTxId, &[]),
+            effect(3, 4, ValidationCode::Valid, &[("k", Some("v"))]),
+        ];
+        let mut asked = Vec::new();
+        let w = block_writes(3, &effects, |id| {
+            asked.push(id.0[0]);
+            Ok(id.0[0] == 9) // 9 is already in the ledger
+        })
+        .unwrap();
+        assert_eq!(asked, vec![9, 5]);
+        let ids: Vec<_> = w
+            .txid
+            .iter()
+            .map(|(id, loc)| (id[0], loc[11], loc[12]))
+            .collect();
+        assert_eq!(
+            ids,
+            vec![
+                (4, 3, ValidationCode::Valid as u8),
+                (5, 1, ValidationCode::MvccReadConflict as u8)
+            ]
+        );
+        assert_eq!(w.state.len(), 1);
+        assert_eq!(w.history.len(), 1);
+    }
+
+    #[test]
+    fn bad_keys_are_rejected_before_anything_is_planned() {
+        let effects = [effect(0, 1, ValidationCode::Valid, &[("", Some("v"))])];
+        assert!(block_writes(1, &effects, |_| Ok(false)).is_err());
+    }
+}
