@@ -87,7 +87,7 @@ pub fn block_writes(
             w.state.push((sk, sv));
         }
     }
-    w.txid.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    w.txid.sort_unstable_by_key(|e| e.0);
     w.history.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     // Stable: among writes of one key, block order is kept, and the last
     // one is what the block leaves in state.

@@ -4,7 +4,7 @@
 //! blocks 1..=h chain by hash and pass their integrity checks, every block
 //! equals the deterministic block the writer would have produced, and the
 //! world state equals an in-memory replay of blocks 1..=h.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use cryptanet_ledger::testkit::{self, Shape};
 use cryptanet_ledger::{Ledger, LedgerOptions};
