@@ -14,14 +14,25 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cryptanet/target}"
 RATES=("$@"); [ ${#RATES[@]} -gt 0 ] || RATES=(500 1000 2000 4000)
 DIR=$(mktemp -d /tmp/cryptanet-bench.XXXXXX)
 trap 'scripts/network.sh down --dir "$DIR" >/dev/null 2>&1 || true; rm -rf "$DIR"' EXIT
-cargo build --release -q -p cryptanet-node -p cryptanet-cli
+# Workspace-wide: building single packages unifies features differently and
+# rebuilds RocksDB's C++.
+[ -n "${CRYPTANET_SKIP_BUILD:-}" ] || cargo build --release -q --workspace --bins
 export CRYPTANET_SKIP_BUILD=1
+# Run private copies: the build directory may be shared, and another build
+# must not swap the binaries under a running benchmark.
+mkdir -p "$DIR/target/release"
+cp "$CARGO_TARGET_DIR/release/cryptanet-node" "$CARGO_TARGET_DIR/release/cryptanet" "$DIR/target/release/"
+export CARGO_TARGET_DIR="$DIR/target"
+# Ports away from the defaults so a bench can run beside scripts/network.sh.
+export P2P_BASE="${P2P_BASE:-17051}" GRPC_BASE="${GRPC_BASE:-19051}"
+PEERS=$(for i in 0 1 2 3; do printf '127.0.0.1:%s,' $((GRPC_BASE + i)); done); PEERS=${PEERS%,}
 LEDGER_FSYNC=${LEDGER_FSYNC:-true} scripts/network.sh up --dir "$DIR" --orgs 4 >/dev/null
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%F)"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%F), load average$(uptime | sed 's/.*load average//')"
+echo "peers: $(cat "$DIR"/pids/*.pid | xargs)  (dir $DIR)"
 printf '%-10s %-10s %-12s %-10s %-10s %-10s\n' "offered" "count" "committed/s" "p50 ms" "p99 ms" "max ms"
 for r in "${RATES[@]}"; do
   n=$((r * 10)); [ "$n" -lt 1000 ] && n=1000
-  "$CARGO_TARGET_DIR/release/cryptanet" load --crypto "$DIR/crypto" --count "$n" --rate "$r" \
+  "$CARGO_TARGET_DIR/release/cryptanet" load --peers "$PEERS" --crypto "$DIR/crypto" --count "$n" --rate "$r" \
     --payload-bytes 512 --json "$DIR/r$r.json" --timeout-secs 120 >/dev/null
   python3 - "$DIR/r$r.json" "$r" "$n" <<'PY'
 import json, sys

@@ -23,6 +23,7 @@ pub mod metrics;
 pub mod persist;
 mod replica;
 pub mod types;
+mod wire_bytes;
 
 #[cfg(test)]
 mod tests;

@@ -20,6 +20,7 @@ pub struct Request {
     /// Forwarding replica.
     pub replica: ReplicaId,
     /// The opaque request (an encoded transaction envelope).
+    #[serde(with = "crate::wire_bytes::bytes")]
     pub payload: Vec<u8>,
 }
 
@@ -33,6 +34,7 @@ pub struct PrePrepare {
     /// `cryptanet_types::block::data_hash(&batch)`.
     pub digest: Digest,
     /// The ordered requests; empty for a null batch.
+    #[serde(with = "crate::wire_bytes::byte_vecs")]
     pub batch: Vec<Vec<u8>>,
     /// The primary of `view`.
     pub replica: ReplicaId,
@@ -110,6 +112,7 @@ pub struct Status {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Decided {
     /// The batch.
+    #[serde(with = "crate::wire_bytes::byte_vecs")]
     pub batch: Vec<Vec<u8>>,
     /// 2f + 1 COMMITs for its digest.
     pub certificate: CommitCertificate,
@@ -195,6 +198,7 @@ impl SignatureCheck for Strict {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedMessage {
     /// `codec::encode(&Message)`.
+    #[serde(with = "crate::wire_bytes::bytes")]
     pub bytes: Vec<u8>,
     /// Sender's signature over `bytes`.
     pub signature: Signature,
