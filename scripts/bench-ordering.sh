@@ -15,13 +15,20 @@ RATES=("$@"); [ ${#RATES[@]} -gt 0 ] || RATES=(500 1000 2000 4000)
 DIR=$(mktemp -d /tmp/cryptanet-bench.XXXXXX)
 trap 'scripts/network.sh down --dir "$DIR" >/dev/null 2>&1 || true; rm -rf "$DIR"' EXIT
 # Workspace-wide: building single packages unifies features differently and
-# rebuilds RocksDB's C++.
-[ -n "${CRYPTANET_SKIP_BUILD:-}" ] || cargo build --release -q --workspace --bins
-export CRYPTANET_SKIP_BUILD=1
-# Run private copies: the build directory may be shared, and another build
-# must not swap the binaries under a running benchmark.
+# rebuilds RocksDB's C++. The executables are taken from cargo's own report
+# (their hashed names under deps/ belong to this checkout) and copied, so a
+# build from another checkout sharing CARGO_TARGET_DIR cannot swap them.
 mkdir -p "$DIR/target/release"
-cp "$CARGO_TARGET_DIR/release/cryptanet-node" "$CARGO_TARGET_DIR/release/cryptanet" "$DIR/target/release/"
+cargo build --release --workspace --bins --message-format=json 2>/dev/null | python3 -c '
+import json, shutil, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    exe = m.get("executable")
+    if m.get("reason") == "compiler-artifact" and exe and m["target"]["name"] in ("cryptanet-node", "cryptanet"):
+        shutil.copy2(exe, sys.argv[1] + "/" + m["target"]["name"])
+' "$DIR/target/release"
+[ -x "$DIR/target/release/cryptanet-node" ] && [ -x "$DIR/target/release/cryptanet" ] || { echo "build failed" >&2; exit 1; }
+export CRYPTANET_SKIP_BUILD=1
 export CARGO_TARGET_DIR="$DIR/target"
 # Ports away from the defaults so a bench can run beside scripts/network.sh.
 export P2P_BASE="${P2P_BASE:-17051}" GRPC_BASE="${GRPC_BASE:-19051}"

@@ -42,9 +42,15 @@ impl TimeoutKind {
 pub enum Input {
     /// A message received from the network (any sender; verified here).
     Message(SignedMessage),
-    /// A client request submitted to this replica. It is forwarded to every
-    /// replica (so all of them watch the primary) and ordered by the primary.
+    /// A client request submitted to this replica. A backup forwards it to
+    /// the primary and watches it; see [`Input::ClientRequests`].
     ClientRequest(Vec<u8>),
+    /// Client requests submitted to this replica, handled together: a
+    /// backup forwards the new ones (and client retries of ones still
+    /// unproposed) to the primary in one signed message, watches them with
+    /// its request timer, and relays them to every replica if they are
+    /// still unproposed when the timer fires.
+    ClientRequests(Vec<Vec<u8>>),
     /// A timer scheduled by [`Output::ScheduleTimeout`] fired. Generations
     /// that are no longer current are ignored.
     TimeoutElapsed {

@@ -14,14 +14,16 @@ use cryptanet_types::crypto::{sign, SigningKey};
 use cryptanet_types::{codec, Digest, PublicKey, Signature};
 use serde::{Deserialize, Serialize};
 
-/// A client request forwarded by the replica that received it.
+/// Client requests passed on by the replica that received them: to the
+/// primary when they arrive, to every replica when the primary has not
+/// proposed them in time. One signature covers the whole group.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Request {
     /// Forwarding replica.
     pub replica: ReplicaId,
-    /// The opaque request (an encoded transaction envelope).
-    #[serde(with = "crate::wire_bytes::bytes")]
-    pub payload: Vec<u8>,
+    /// The opaque requests (encoded transaction envelopes).
+    #[serde(with = "crate::wire_bytes::byte_vecs")]
+    pub payloads: Vec<Vec<u8>>,
 }
 
 /// The primary's proposal of `batch` at (`view`, `seq`).
@@ -123,7 +125,7 @@ pub struct Decided {
 /// Every protocol message (the signed body).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Message {
-    /// Client request forwarded to all replicas.
+    /// Client requests forwarded to the primary or relayed to all.
     Request(Request),
     /// Phase 1: the primary proposes.
     PrePrepare(PrePrepare),

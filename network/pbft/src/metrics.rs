@@ -21,6 +21,9 @@ pub struct Metrics {
     pub requests_refused: u64,
     /// Requests dropped as duplicates (already pending or executed).
     pub requests_duplicate: u64,
+    /// Forwarded requests relayed to every replica because the primary had
+    /// not proposed them when the request timer fired.
+    pub requests_relayed: u64,
     /// Batches delivered.
     pub batches_committed: u64,
     /// View changes this replica started.

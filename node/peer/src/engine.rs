@@ -71,6 +71,9 @@ pub struct EngineHandle {
 /// Messages queued per peer before newer ones are dropped.
 const OUTGOING_PER_PEER: usize = 8192;
 
+/// Client submissions handed to the replica in one step at most.
+const SUBMISSIONS_PER_STEP: usize = 1024;
+
 /// The engine state.
 pub struct Engine {
     replica: Replica,
@@ -211,14 +214,15 @@ impl Engine {
                     None => return Err(Error::ShuttingDown),
                 },
                 Some(req) = inputs.submissions.recv() => {
-                    let outs = self.replica.step(Input::ClientRequest(req));
-                    self.perform(outs)?;
-                    // Drain what else is queued so one wake-up takes a batch.
-                    for _ in 0..1024 {
+                    // Take what else is queued as one input: a backup
+                    // forwards the group to the primary under one signature.
+                    let mut reqs = vec![req];
+                    while reqs.len() < SUBMISSIONS_PER_STEP {
                         let Ok(req) = inputs.submissions.try_recv() else { break };
-                        let outs = self.replica.step(Input::ClientRequest(req));
-                        self.perform(outs)?;
+                        reqs.push(req);
                     }
+                    let outs = self.replica.step(Input::ClientRequests(reqs));
+                    self.perform(outs)?;
                 }
             }
         }

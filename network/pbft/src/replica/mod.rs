@@ -163,7 +163,8 @@ impl Replica {
     pub fn step(&mut self, input: Input) -> Vec<Output> {
         match input {
             Input::Message(m) => self.on_wire(m),
-            Input::ClientRequest(payload) => self.on_client_request(payload),
+            Input::ClientRequest(payload) => self.on_client_requests(vec![payload]),
+            Input::ClientRequests(payloads) => self.on_client_requests(payloads),
             Input::TimeoutElapsed { kind, generation } => self.on_timeout(kind, generation),
             Input::StateTransferred {
                 seq,
@@ -244,7 +245,9 @@ impl Replica {
     fn dispatch(&mut self, m: SignedMessage, msg: Message) {
         match msg {
             Message::Request(r) => {
-                self.on_request(r.payload, false);
+                for p in r.payloads {
+                    self.on_request(p, false);
+                }
             }
             Message::PrePrepare(pp) => self.on_pre_prepare(m, pp),
             Message::Prepare(v) => self.on_prepare(m, v),

@@ -245,5 +245,6 @@ impl Replica {
             }
         }
         self.reset_request_timer(true);
+        self.forward_unproposed();
     }
 }

@@ -1,11 +1,15 @@
 //! Client requests and batching (TOCS §4.2, §5.1.4).
 //!
-//! A replica that receives a client request forwards it, signed, to every
-//! replica, so that every backup starts its request timer and can suspect a
-//! primary that ignores it. Requests are deduplicated by digest. The primary
-//! cuts a batch when it reaches `max_batch_count` requests or
-//! `max_batch_bytes`, or when the batch timer fires, and only within the
-//! high watermark.
+//! A backup that receives client requests forwards them to the primary only,
+//! in one signed REQUEST per group, and watches them with its request timer.
+//! If the timer fires while some of them are still unproposed, it relays
+//! those to every replica (the paper's client retransmission to all) and
+//! restarts the timer; every honest backup then watches them, so a primary
+//! that censors them is suspected by enough replicas to change view. Only a
+//! timeout with nothing left to relay starts a view change. Requests are
+//! deduplicated by digest. The primary cuts a batch when it reaches
+//! `max_batch_count` requests or `max_batch_bytes`, or when the batch timer
+//! fires, and only within the high watermark.
 
 use super::Replica;
 use crate::error::Error;
@@ -16,12 +20,14 @@ use cryptanet_types::block::data_hash;
 use cryptanet_types::Digest;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-/// Known, unexecuted requests; those proposed in the active view; and a
+/// Known, unexecuted requests; those proposed in the active view; those
+/// this replica forwarded to a primary and never relayed to all; and a
 /// bounded memory of executed ones.
 pub(super) struct Requests {
     pending: BTreeMap<Digest, Vec<u8>>,
     order: VecDeque<Digest>,
     in_flight: BTreeSet<Digest>,
+    unrelayed: BTreeSet<Digest>,
     executed: BTreeSet<Digest>,
     executed_order: VecDeque<Digest>,
     executed_cap: usize,
@@ -33,6 +39,7 @@ impl Requests {
             pending: BTreeMap::new(),
             order: VecDeque::new(),
             in_flight: BTreeSet::new(),
+            unrelayed: BTreeSet::new(),
             executed: BTreeSet::new(),
             executed_order: VecDeque::new(),
             executed_cap,
@@ -54,9 +61,48 @@ impl Requests {
         true
     }
 
+    /// Whether `d` is pending and not in `proposed` (nor proposed by this
+    /// replica as primary).
+    pub fn is_unproposed(&self, d: &Digest, proposed: &BTreeSet<Digest>) -> bool {
+        self.pending.contains_key(d) && !self.in_flight.contains(d) && !proposed.contains(d)
+    }
+
+    /// Remembers that `d` was forwarded to a primary only.
+    pub fn forwarded(&mut self, d: Digest) {
+        if self.pending.contains_key(&d) {
+            self.unrelayed.insert(d);
+        }
+    }
+
+    /// Takes the forwarded requests that are still unproposed, in arrival
+    /// order, and forgets them as unrelayed (the caller relays them).
+    pub fn take_unrelayed(&mut self, proposed: &BTreeSet<Digest>) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        for d in &self.order {
+            if self.unrelayed.contains(d) && self.is_unproposed(d, proposed) {
+                if let Some(p) = self.pending.get(d) {
+                    out.push(p.clone());
+                }
+            }
+        }
+        self.unrelayed.clear();
+        out
+    }
+
+    /// Every pending request not proposed in the active view, in arrival
+    /// order.
+    pub fn unproposed(&self, proposed: &BTreeSet<Digest>) -> Vec<(Digest, Vec<u8>)> {
+        self.order
+            .iter()
+            .filter(|d| self.is_unproposed(d, proposed))
+            .filter_map(|d| self.pending.get(d).map(|p| (*d, p.clone())))
+            .collect()
+    }
+
     pub fn mark_executed(&mut self, d: Digest) {
         self.pending.remove(&d);
         self.in_flight.remove(&d);
+        self.unrelayed.remove(&d);
         if self.executed.insert(d) {
             self.executed_order.push_back(d);
             while self.executed_order.len() > self.executed_cap {
@@ -109,18 +155,111 @@ impl Requests {
 }
 
 impl Replica {
-    pub(super) fn on_client_request(&mut self, payload: Vec<u8>) {
-        if payload.len() > self.cfg.max_batch_bytes {
-            self.metrics.requests_refused += 1;
+    /// Client requests submitted here: record them; a backup forwards the
+    /// new ones, and client retries of ones still unproposed, to the primary.
+    pub(super) fn on_client_requests(&mut self, payloads: Vec<Vec<u8>>) {
+        let mut forward = Vec::new();
+        let mut seen = BTreeSet::new();
+        // Computed at the first client retry only: it hashes the requests of
+        // the active view's undecided pre-prepares.
+        let mut proposed: Option<BTreeSet<Digest>> = None;
+        for payload in payloads {
+            if payload.len() > self.cfg.max_batch_bytes {
+                self.metrics.requests_refused += 1;
+                continue;
+            }
+            let d = request_digest(&payload);
+            if !seen.insert(d) {
+                self.metrics.requests_duplicate += 1;
+                continue;
+            }
+            let new = self.on_request(payload.clone(), true);
+            if new
+                || self
+                    .requests
+                    .is_unproposed(&d, proposed.get_or_insert_with(|| self.proposed_in_view()))
+            {
+                forward.push((d, payload));
+            }
+        }
+        if !self.is_primary() {
+            for (d, _) in &forward {
+                self.requests.forwarded(*d);
+            }
+            if self.changing_to.is_none() {
+                self.forward_to_primary(forward.into_iter().map(|(_, p)| p).collect());
+            }
+        }
+    }
+
+    /// Digests of the requests in this view's pre-prepares above the last
+    /// executed sequence number.
+    pub(super) fn proposed_in_view(&self) -> BTreeSet<Digest> {
+        self.slots
+            .range(self.last_executed + 1..)
+            .filter(|(_, s)| s.view == self.view)
+            .filter_map(|(_, s)| s.pre_prepare.as_ref())
+            .flat_map(|(_, pp)| pp.batch.iter().map(|p| request_digest(p)))
+            .collect()
+    }
+
+    /// Sends `payloads` to the primary of the active view, in signed groups
+    /// of at most `max_batch_bytes`.
+    fn forward_to_primary(&mut self, payloads: Vec<Vec<u8>>) {
+        let primary = self.cfg.primary(self.view);
+        for group in self.groups(payloads) {
+            let msg = Message::Request(Request {
+                replica: self.cfg.id,
+                payloads: group,
+            });
+            match self.sign(&msg) {
+                Ok(m) => self.send(primary, m),
+                Err(e) => self.metrics.dropped(&e),
+            }
+        }
+    }
+
+    /// Relays `payloads` to every replica, in signed groups.
+    pub(super) fn relay_to_all(&mut self, payloads: Vec<Vec<u8>>) {
+        for group in self.groups(payloads) {
+            self.broadcast(&Message::Request(Request {
+                replica: self.cfg.id,
+                payloads: group,
+            }));
+        }
+    }
+
+    /// Splits `payloads` into groups of at most `max_batch_bytes` (each
+    /// payload is at most that large).
+    fn groups(&self, payloads: Vec<Vec<u8>>) -> Vec<Vec<Vec<u8>>> {
+        let mut groups: Vec<Vec<Vec<u8>>> = Vec::new();
+        let mut bytes = 0usize;
+        for p in payloads {
+            match groups.last_mut() {
+                Some(g) if bytes + p.len() <= self.cfg.max_batch_bytes => {
+                    bytes += p.len();
+                    g.push(p);
+                }
+                _ => {
+                    bytes = p.len();
+                    groups.push(vec![p]);
+                }
+            }
+        }
+        groups
+    }
+
+    /// After a view is installed, a backup forwards what is still
+    /// unproposed to the new primary (the old one may never have seen it).
+    pub(super) fn forward_unproposed(&mut self) {
+        if self.is_primary() {
             return;
         }
-        let forward = Message::Request(Request {
-            replica: self.cfg.id,
-            payload: payload.clone(),
-        });
-        if self.on_request(payload, true) {
-            self.broadcast(&forward);
+        let unproposed = self.requests.unproposed(&self.proposed_in_view());
+        for (d, _) in &unproposed {
+            self.requests.forwarded(*d);
         }
+        self.forward_to_primary(unproposed.into_iter().map(|(_, p)| p).collect());
     }
 
     /// Records a request; returns whether it was new.

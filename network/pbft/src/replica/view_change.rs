@@ -1,7 +1,8 @@
 //! View changes (TOCS §4.4): suspecting the primary and asking for the next
 //! view.
 //!
-//! - When the request timer expires, a replica stops accepting messages of
+//! - When the request timer expires and the replica has no forwarded
+//!   requests left to relay to all (see `requests.rs`), it stops accepting messages of
 //!   its view, persists that it is changing to v + 1, and broadcasts
 //!   VIEW-CHANGE(v + 1) with its stable checkpoint proof and, per sequence
 //!   number above it, its highest-view prepared certificate.
@@ -38,9 +39,22 @@ pub(super) struct CheckedViewChange {
 }
 
 impl Replica {
+    /// The request timer fired with requests pending. Requests this replica
+    /// only forwarded to the primary are relayed to every replica first
+    /// (so that all honest backups watch them) and the timer restarts; a
+    /// timeout with nothing left to relay starts the view change.
     pub(super) fn on_request_timeout(&mut self) {
-        if self.changing_to.is_none() && self.requests.pending_len() > 0 {
+        if self.changing_to.is_some() || self.requests.pending_len() == 0 {
+            return;
+        }
+        let proposed = self.proposed_in_view();
+        let relay = self.requests.take_unrelayed(&proposed);
+        if relay.is_empty() {
             self.start_view_change(self.view + 1);
+        } else {
+            self.metrics.requests_relayed += relay.len() as u64;
+            self.relay_to_all(relay);
+            self.reset_request_timer(true);
         }
     }
 

@@ -52,21 +52,7 @@ fn restarted_replica_reports_its_prepared_certificate_in_a_view_change() {
     persist_all(&mut disk, &outs);
     let mut restarted = net.restart(1, Some(disk));
     let outs = restarted.step(Input::ClientRequest(b"stuck".to_vec()));
-    let generation = outs
-        .iter()
-        .find_map(|o| match o {
-            Output::ScheduleTimeout {
-                kind: TimeoutKind::Request,
-                generation,
-                ..
-            } => Some(*generation),
-            _ => None,
-        })
-        .unwrap();
-    let outs = restarted.step(Input::TimeoutElapsed {
-        kind: TimeoutKind::Request,
-        generation,
-    });
+    let outs = expire_requests(&mut restarted, &outs);
     let vc = sent(&outs)
         .into_iter()
         .find_map(|(_, m)| match m {
@@ -109,21 +95,7 @@ fn restart_resumes_an_interrupted_view_change() {
     let outs = r.step(Input::ClientRequest(b"x".to_vec()));
     let mut disk = PersistedState::default();
     persist_all(&mut disk, &outs);
-    let generation = outs
-        .iter()
-        .find_map(|o| match o {
-            Output::ScheduleTimeout {
-                kind: TimeoutKind::Request,
-                generation,
-                ..
-            } => Some(*generation),
-            _ => None,
-        })
-        .unwrap();
-    let outs = r.step(Input::TimeoutElapsed {
-        kind: TimeoutKind::Request,
-        generation,
-    });
+    let outs = expire_requests(&mut r, &outs);
     persist_all(&mut disk, &outs);
     assert_eq!(disk.changing_to, Some(1));
     let mut restarted =

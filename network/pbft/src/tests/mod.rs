@@ -171,6 +171,35 @@ pub(crate) fn run(r: &mut Replica, steps: Vec<Step>) -> Vec<Output> {
     all
 }
 
+/// Fires the request timer last scheduled in `outs`, and again after a
+/// relay, until the replica starts a view change (at most three times).
+/// Returns the outputs of every firing.
+pub(crate) fn expire_requests(r: &mut Replica, outs: &[Output]) -> Vec<Output> {
+    let mut last: Vec<Output> = outs.to_vec();
+    let mut all = Vec::new();
+    for _ in 0..3 {
+        let Some(generation) = last.iter().rev().find_map(|o| match o {
+            Output::ScheduleTimeout {
+                kind: TimeoutKind::Request,
+                generation,
+                ..
+            } => Some(*generation),
+            _ => None,
+        }) else {
+            break;
+        };
+        last = r.step(Input::TimeoutElapsed {
+            kind: TimeoutKind::Request,
+            generation,
+        });
+        all.extend(last.iter().cloned());
+        if r.changing_to().is_some() {
+            break;
+        }
+    }
+    all
+}
+
 /// Applies every Persist in `outs` to `state`.
 pub(crate) fn persist_all(state: &mut PersistedState, outs: &[Output]) {
     for o in outs {

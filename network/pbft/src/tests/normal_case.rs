@@ -198,13 +198,13 @@ fn requests_are_forwarded_batched_and_deduplicated_table() {
     let mut primary = net.replica(0);
     let forwarded = net.input(Message::Request(Request {
         replica: 2,
-        payload: b"r2".to_vec(),
+        payloads: vec![b"r2".to_vec()],
     }));
     let steps = vec![
         Step {
-            name: "first request: watch it, wait for a fuller batch, forward it",
+            name: "first request: watch it, wait for a fuller batch (the primary forwards nothing)",
             input: Input::ClientRequest(b"r1".to_vec()),
-            expect: &["timeout request", "timeout batch", "broadcast request"],
+            expect: &["timeout request", "timeout batch"],
         },
         Step {
             name: "same request again: duplicate",
@@ -224,7 +224,7 @@ fn requests_are_forwarded_batched_and_deduplicated_table() {
         Step {
             name: "third request: partial batch waits",
             input: Input::ClientRequest(b"r3".to_vec()),
-            expect: &["timeout batch", "broadcast request"],
+            expect: &["timeout batch"],
         },
         Step {
             name: "a stale batch timer generation is ignored",
@@ -265,11 +265,35 @@ fn requests_are_forwarded_batched_and_deduplicated_table() {
     };
     assert_eq!((pp.seq, pp.batch.clone()), (2, vec![b"r3".to_vec()]));
 
-    // A backup forwards and watches, but does not propose.
+    // A backup watches and forwards to the primary only, but does not
+    // propose; a group of submissions leaves as one signed message.
     let mut backup = net.replica(1);
+    let out = backup.step(Input::ClientRequests(vec![
+        b"r9".to_vec(),
+        b"r10".to_vec(),
+        b"r9".to_vec(),
+    ]));
+    let got: Vec<String> = out.iter().map(describe).collect();
+    assert_eq!(got, ["timeout request", "send 0 request"]);
+    let forwarded: Vec<_> = sent(&out);
+    let Message::Request(req) = &forwarded[0].1 else {
+        panic!("not a request");
+    };
+    assert_eq!(req.payloads, vec![b"r9".to_vec(), b"r10".to_vec()]);
+
+    // A client retry of a request the primary has not proposed is forwarded
+    // again (the first forward may have been lost); once proposed, it is not.
     let out = backup.step(Input::ClientRequest(b"r9".to_vec()));
     let got: Vec<String> = out.iter().map(describe).collect();
-    assert_eq!(got, ["timeout request", "broadcast request"]);
+    assert_eq!(got, ["send 0 request"]);
+    backup.step(net.pre_prepare(0, 1, &[b"r9", b"r10"]));
+    let out = backup.step(Input::ClientRequest(b"r9".to_vec()));
+    assert!(
+        out.is_empty(),
+        "{:?}",
+        out.iter().map(describe).collect::<Vec<_>>()
+    );
+    assert_eq!(backup.metrics().requests_duplicate, 3);
 }
 
 #[test]

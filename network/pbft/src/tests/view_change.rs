@@ -48,10 +48,16 @@ fn timer(outs: &[Output], want: TimeoutKind) -> (u64, u64) {
 }
 
 #[test]
-fn request_timer_starts_a_view_change_table() {
+fn request_timer_relays_then_starts_a_view_change_table() {
     let net = Net::new();
     let mut r = net.replica(1);
     let outs = r.step(Input::ClientRequest(b"r".to_vec()));
+    let got: Vec<String> = outs.iter().map(describe).collect();
+    assert_eq!(
+        got,
+        ["timeout request", "send 0 request"],
+        "forwarded to the primary only"
+    );
     let (generation, after) = timer(&outs, TimeoutKind::Request);
     assert_eq!(after, 100);
     let steps = vec![
@@ -64,7 +70,20 @@ fn request_timer_starts_a_view_change_table() {
             expect: &[],
         },
         Step {
-            name: "the primary ignored our request: persist, then VIEW-CHANGE(1)",
+            name: "still unproposed: relay it to every replica, watch again",
+            input: Input::TimeoutElapsed {
+                kind: TimeoutKind::Request,
+                generation,
+            },
+            expect: &["broadcast request", "timeout request"],
+        },
+    ];
+    let outs = run(&mut r, steps);
+    assert_eq!(r.metrics().requests_relayed, 1);
+    let (generation, _) = timer(&outs, TimeoutKind::Request);
+    let steps = vec![
+        Step {
+            name: "the primary ignored it again: persist, then VIEW-CHANGE(1)",
             input: Input::TimeoutElapsed {
                 kind: TimeoutKind::Request,
                 generation,
@@ -84,6 +103,32 @@ fn request_timer_starts_a_view_change_table() {
     run(&mut r, steps);
     assert_eq!(r.changing_to(), Some(1));
     assert_eq!(r.view(), 0);
+}
+
+#[test]
+fn a_proposed_request_is_not_relayed_the_timer_goes_straight_to_view_change() {
+    let net = Net::new();
+    let mut r = net.replica(1);
+    let outs = r.step(Input::ClientRequest(b"r".to_vec()));
+    let (generation, _) = timer(&outs, TimeoutKind::Request);
+    // The primary proposed it (and then stalled): nothing to relay.
+    let outs = r.step(net.pre_prepare(0, 1, &[b"r"]));
+    let got: Vec<String> = outs.iter().map(describe).collect();
+    assert_eq!(got, ["persist slot", "broadcast prepare"]);
+    let outs = r.step(Input::TimeoutElapsed {
+        kind: TimeoutKind::Request,
+        generation,
+    });
+    let got: Vec<String> = outs.iter().map(describe).collect();
+    assert_eq!(
+        got,
+        [
+            "persist view",
+            "timeout view-change",
+            "broadcast view-change"
+        ]
+    );
+    assert_eq!(r.metrics().requests_relayed, 0);
 }
 
 #[test]
