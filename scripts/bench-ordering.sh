@@ -4,6 +4,7 @@
 # submit-to-commit latency (p50/p99) per rate.
 #
 #   scripts/bench-ordering.sh [RATE ...]     default rates: 500 1000 2000 4000
+#   BIN_DIR=dir KEEP=1 scripts/bench-ordering.sh ...   prebuilt binaries; keep the run directory
 #
 # Every payload is a signed, majority-endorsed blind-write transaction, so
 # peers verify 5 signatures per transaction at commit: this measures
@@ -13,21 +14,18 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cryptanet/target}"
 RATES=("$@"); [ ${#RATES[@]} -gt 0 ] || RATES=(500 1000 2000 4000)
 DIR=$(mktemp -d /tmp/cryptanet-bench.XXXXXX)
-trap 'scripts/network.sh down --dir "$DIR" >/dev/null 2>&1 || true; rm -rf "$DIR"' EXIT
+trap 'scripts/network.sh down --dir "$DIR" >/dev/null 2>&1 || true; [ -n "${KEEP:-}" ] || rm -rf "$DIR"' EXIT
 # Workspace-wide: building single packages unifies features differently and
-# rebuilds RocksDB's C++. The executables are taken from cargo's own report
-# (their hashed names under deps/ belong to this checkout) and copied, so a
-# build from another checkout sharing CARGO_TARGET_DIR cannot swap them.
+# rebuilds RocksDB's C++. The build directory may be shared with other
+# checkouts, whose builds replace release/cryptanet-node: always (re)build,
+# which holds cargo's lock, and copy the executables the moment it returns.
+# BIN_DIR=dir skips the build and runs the executables found there.
 mkdir -p "$DIR/target/release"
-cargo build --release --workspace --bins --message-format=json 2>/dev/null | python3 -c '
-import json, shutil, sys
-for line in sys.stdin:
-    m = json.loads(line)
-    exe = m.get("executable")
-    if m.get("reason") == "compiler-artifact" and exe and m["target"]["name"] in ("cryptanet-node", "cryptanet"):
-        shutil.copy2(exe, sys.argv[1] + "/" + m["target"]["name"])
-' "$DIR/target/release"
-[ -x "$DIR/target/release/cryptanet-node" ] && [ -x "$DIR/target/release/cryptanet" ] || { echo "build failed" >&2; exit 1; }
+if [ -z "${BIN_DIR:-}" ]; then
+  cargo build --release -q --workspace --bins
+  BIN_DIR="$CARGO_TARGET_DIR/release"
+fi
+cp "$BIN_DIR/cryptanet-node" "$BIN_DIR/cryptanet" "$DIR/target/release/"
 export CRYPTANET_SKIP_BUILD=1
 export CARGO_TARGET_DIR="$DIR/target"
 # Ports away from the defaults so a bench can run beside scripts/network.sh.

@@ -8,6 +8,9 @@
 //!   performed;
 //! * **commit in order**: a decided batch becomes block `seq` only when the
 //!   ledger is at `seq - 1`; a repeated delivery after a crash is skipped;
+//! * **admission control**: no new submissions are taken while the replica
+//!   holds `MAX_PENDING` unexecuted requests, so overload shows up as slower
+//!   `Submit` calls, not as an unbounded backlog;
 //! * outgoing messages go through one bounded queue and sender task per
 //!   peer, so the engine never blocks and a dead or slow peer never holds
 //!   up messages to the others; a full queue drops (PBFT's STATUS
@@ -74,6 +77,15 @@ const OUTGOING_PER_PEER: usize = 8192;
 /// Client submissions handed to the replica in one step at most.
 const SUBMISSIONS_PER_STEP: usize = 1024;
 
+/// Admission control: while the replica knows this many unexecuted
+/// requests, the engine takes no new submissions; the submission queue
+/// fills and `Gateway.Submit` waits, which slows clients down instead of
+/// letting an overloaded network queue (and re-send) ever more work.
+const MAX_PENDING: usize = 4096;
+
+/// Submissions queued between the gateway and the engine.
+const SUBMISSION_QUEUE: usize = 4096;
+
 /// The engine state.
 pub struct Engine {
     replica: Replica,
@@ -132,7 +144,7 @@ impl Engine {
         let chain = chain_from_ledger(&ledger)?;
         let ledger = Arc::new(RwLock::new(ledger));
         let (timers, fired) = Timers::new();
-        let (submit, submissions) = mpsc::channel(65_536);
+        let (submit, submissions) = mpsc::channel(SUBMISSION_QUEUE);
         let (commits, _) = broadcast::channel(4096);
         let (status_tx, status_rx) = watch::channel(Status::default());
         let (sync_tx, synced) = mpsc::channel(4);
@@ -213,7 +225,7 @@ impl Engine {
                     Some(e) => self.on_event(e)?,
                     None => return Err(Error::ShuttingDown),
                 },
-                Some(req) = inputs.submissions.recv() => {
+                Some(req) = inputs.submissions.recv(), if self.replica.pending_requests() < MAX_PENDING => {
                     // Take what else is queued as one input: a backup
                     // forwards the group to the primary under one signature.
                     let mut reqs = vec![req];

@@ -60,6 +60,8 @@ pub struct Replica {
     next_seq: Seq,
     requests: Requests,
     deferred: VecDeque<(SignedMessage, Message)>,
+    /// Per replica, `last_executed` of its latest STATUS.
+    status_seen: Vec<Option<Seq>>,
     timers: Timers,
     metrics: Metrics,
     out: Vec<Output>,
@@ -89,6 +91,7 @@ impl Replica {
         let p = persisted.unwrap_or_default();
         let mut r = Replica {
             requests: Requests::new(config.dedup_window),
+            status_seen: vec![None; config.n],
             cfg: config,
             key,
             keys,

@@ -28,6 +28,7 @@ pub(super) struct Requests {
     order: VecDeque<Digest>,
     in_flight: BTreeSet<Digest>,
     unrelayed: BTreeSet<Digest>,
+    relayed: BTreeSet<Digest>,
     executed: BTreeSet<Digest>,
     executed_order: VecDeque<Digest>,
     executed_cap: usize,
@@ -40,6 +41,7 @@ impl Requests {
             order: VecDeque::new(),
             in_flight: BTreeSet::new(),
             unrelayed: BTreeSet::new(),
+            relayed: BTreeSet::new(),
             executed: BTreeSet::new(),
             executed_order: VecDeque::new(),
             executed_cap,
@@ -67,9 +69,11 @@ impl Requests {
         self.pending.contains_key(d) && !self.in_flight.contains(d) && !proposed.contains(d)
     }
 
-    /// Remembers that `d` was forwarded to a primary only.
+    /// Remembers that `d` was forwarded to a primary only (unless it was
+    /// relayed to all before: then every replica already watches it, and
+    /// relaying again would only postpone the view change).
     pub fn forwarded(&mut self, d: Digest) {
-        if self.pending.contains_key(&d) {
+        if self.pending.contains_key(&d) && !self.relayed.contains(&d) {
             self.unrelayed.insert(d);
         }
     }
@@ -82,6 +86,7 @@ impl Requests {
             if self.unrelayed.contains(d) && self.is_unproposed(d, proposed) {
                 if let Some(p) = self.pending.get(d) {
                     out.push(p.clone());
+                    self.relayed.insert(*d);
                 }
             }
         }
@@ -103,6 +108,7 @@ impl Requests {
         self.pending.remove(&d);
         self.in_flight.remove(&d);
         self.unrelayed.remove(&d);
+        self.relayed.remove(&d);
         if self.executed.insert(d) {
             self.executed_order.push_back(d);
             while self.executed_order.len() > self.executed_cap {

@@ -5,10 +5,10 @@
 //!
 //! - the proof of its newer stable checkpoint (the sender then transfers state);
 //! - the NEW-VIEW of its newer view (the sender then installs it);
-//! - a DECIDED (batch + commit certificate) for every sequence number the
-//!   sender has not executed and it has decided;
-//! - for undecided slots of a shared view, the PRE-PREPARE and its own
-//!   PREPARE and COMMIT.
+//! - if the sender executed nothing since its previous STATUS: a DECIDED
+//!   (batch + commit certificate) for every sequence number the sender has
+//!   not executed and it has decided, and for undecided slots of a shared
+//!   view, the PRE-PREPARE and its own PREPARE and COMMIT.
 //!
 //! A replica in a view change re-broadcasts its VIEW-CHANGE with each STATUS,
 //! and sends a peer stuck at a lower target its older VIEW-CHANGE for that
@@ -75,6 +75,18 @@ impl Replica {
                     }
                 }
             }
+        }
+        // Batches and votes are re-sent only to a peer that executed
+        // nothing since its previous STATUS: one that is merely a few
+        // batches behind in a busy pipeline still has them on the way, and
+        // re-sending every in-flight batch to it on every tick (from every
+        // replica ahead of it) multiplied the traffic under load.
+        let previous = self
+            .status_seen
+            .get_mut(to as usize)
+            .map(|seen| std::mem::replace(seen, Some(s.last_executed)));
+        if previous != Some(Some(s.last_executed)) {
+            return;
         }
         let same_view =
             s.view == self.view && s.changing_to.is_none() && self.changing_to.is_none();

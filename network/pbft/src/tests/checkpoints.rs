@@ -145,10 +145,15 @@ fn status_relays_what_a_peer_is_missing() {
             replica: 3,
         }))
     };
-    // Before a stable checkpoint: decided batches are relayed with certificates.
+    // A first report of being behind is not answered: the batches may be
+    // on their way.
+    assert!(ahead.step(status(0, 0)).is_empty());
+    // No progress since: decided batches are relayed with certificates.
     let out = ahead.step(status(0, 0));
     let got: Vec<String> = out.iter().map(describe).collect();
     assert_eq!(got, ["send 3 decided", "send 3 decided"]);
+    // Progress since the previous report: nothing is re-sent.
+    assert!(ahead.step(status(1, 0)).is_empty());
 
     // The relayed batches let a lagging replica catch up without any vote.
     let mut behind = net.replica(3);
