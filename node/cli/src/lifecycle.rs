@@ -65,7 +65,13 @@ pub async fn deploy(approvers: &[Client], def: &ChaincodeDefinition) -> Result<(
     }
     let bytes = codec::encode(def)?;
     for admin in approvers {
-        admin.invoke(LIFECYCLE_NS, APPROVE, &[&bytes]).await?;
+        let done = admin.invoke(LIFECYCLE_NS, APPROVE, &[&bytes]).await?;
+        // The committing gateway must have seen every approval before it
+        // (and the endorsers it waits for) judge readiness.
+        first
+            .peer()
+            .commit_status(&done.tx_id, crate::client::COMMIT_WAIT)
+            .await?;
         tracing::info!(chaincode = %def.name, sequence = def.sequence, "approved");
     }
     first.invoke(LIFECYCLE_NS, COMMIT, &[&bytes]).await?;

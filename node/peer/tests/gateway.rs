@@ -104,6 +104,24 @@ async fn an_invoke_through_any_peer_commits_on_all_four_and_streams() {
             cryptanet_proto::validation::to_wire(V::Valid)
         )
     );
+    // The CLI shows the committed transaction from any peer.
+    let (addr, id) = (net.grpc(3), done.tx_id.to_hex());
+    let shown = tokio::task::spawn_blocking(move || {
+        use clap::Parser as _;
+        let cli =
+            cryptanet_cli::cmd::Cli::parse_from(["cryptanet", "peer", "tx", "--peer", &addr, &id]);
+        let mut out = Vec::new();
+        cli.run(&mut out).map(|()| String::from_utf8(out).unwrap())
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(shown.contains(": VALID"), "{shown}");
+    assert!(
+        shown.contains("supply-chain.RegisterShipment(\"S1\""),
+        "{shown}"
+    );
+    assert_eq!(shown.matches("endorsed by").count(), 2, "{shown}");
     // Every peer now answers the query from its own state.
     for i in 0..4 {
         let reader = net.user(1, "client", i).await;
@@ -186,9 +204,12 @@ async fn concurrent_updates_conflict_and_range_reads_catch_phantoms() {
     net.deploy_supply_chain(TWO_OF_FOUR).await;
     let c0 = net.user(0, "client", 0).await;
     let c1 = net.user(0, "client", 1).await;
-    c0.invoke("supply-chain", "RegisterShipment", &shipment("S2"))
+    let reg = c0
+        .invoke("supply-chain", "RegisterShipment", &shipment("S2"))
         .await
         .unwrap();
+    // Peer 1 (c1's gateway) must have the shipment before it endorses.
+    c1.peer().commit_status(&reg.tx_id, WAIT).await.unwrap();
 
     // Two transfers of the same shipment, endorsed against the same state.
     let a = c0
@@ -208,9 +229,11 @@ async fn concurrent_updates_conflict_and_range_reads_catch_phantoms() {
 
     // A phantom: a range read of S3's readings, endorsed before a reading
     // is inserted in that range, is stale at commit.
-    c0.invoke("supply-chain", "RegisterShipment", &shipment("S3"))
+    let reg = c0
+        .invoke("supply-chain", "RegisterShipment", &shipment("S3"))
         .await
         .unwrap();
+    c1.peer().commit_status(&reg.tx_id, WAIT).await.unwrap();
     let query = c0
         .proposal(
             "supply-chain",

@@ -31,6 +31,15 @@ pub enum PeerCommand {
         #[arg(long, default_value_t = 10)]
         last: u64,
     },
+    /// Show one committed transaction: block, validation code, proposal,
+    /// endorsers, read/write set and event.
+    Tx {
+        /// gRPC address of the peer, host:port.
+        #[arg(long, default_value = "127.0.0.1:9051")]
+        peer: String,
+        /// Transaction id (64 hex characters).
+        tx_id: String,
+    },
 }
 
 /// Runs a `peer` command.
@@ -59,6 +68,7 @@ pub fn run(args: PeerArgs, out: &mut impl std::io::Write) -> anyhow::Result<()> 
             )?;
             Ok(())
         }),
+        PeerCommand::Tx { peer, tx_id } => rt.block_on(show_tx(&peer, &tx_id, out)),
         PeerCommand::Blocks { peer, last } => rt.block_on(async {
             let client = PeerClient::connect(&format!("http://{peer}"), Limits::default()).await?;
             let height = client
@@ -119,4 +129,127 @@ pub fn run(args: PeerArgs, out: &mut impl std::io::Write) -> anyhow::Result<()> 
             Ok(())
         }),
     }
+}
+
+fn text(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(t) if !t.chars().any(char::is_control) => format!("{t:?}"),
+        _ => format!("0x{}", hex::encode(bytes)),
+    }
+}
+
+fn org_of(cert: &[u8]) -> String {
+    cryptanet_types::identity::CertInfo::from_der(cert)
+        .map(|c| format!("{} ({})", c.common_name, c.msp_id.unwrap_or_default()))
+        .unwrap_or_else(|_| "unparseable certificate".into())
+}
+
+async fn show_tx(peer: &str, tx_id: &str, out: &mut impl std::io::Write) -> anyhow::Result<()> {
+    use cryptanet_types::{codec, Envelope, Proposal, ProposalResponsePayload, TxPayload};
+    let client = PeerClient::connect(&format!("http://{peer}"), Limits::default()).await?;
+    let id = cryptanet_proto::convert::tx_id_from_wire(tx_id)?;
+    let status = client
+        .commit_status(&id, std::time::Duration::from_secs(5))
+        .await?;
+    let mut stream = client
+        .deliver()
+        .blocks(cryptanet_proto::v1::DeliverRequest {
+            start: Some(cryptanet_proto::v1::deliver_request::Start::Number(
+                status.block_number,
+            )),
+            stop: Some(status.block_number),
+        })
+        .await?
+        .into_inner();
+    let Some(cryptanet_proto::v1::deliver_response::Content::Block(b)) =
+        stream.message().await?.and_then(|m| m.content)
+    else {
+        anyhow::bail!("block {} not delivered", status.block_number);
+    };
+    let block = cryptanet_proto::convert::decode_block(&b)?;
+    for (i, bytes) in block.data.iter().enumerate() {
+        let Ok(env) = Envelope::from_bytes(bytes) else {
+            continue;
+        };
+        let Ok(payload) = codec::decode::<TxPayload>(&env.payload) else {
+            continue;
+        };
+        let Ok(proposal) = codec::decode::<Proposal>(&payload.proposal_bytes) else {
+            continue;
+        };
+        if proposal.tx_id() != id {
+            continue;
+        }
+        let code = block
+            .metadata
+            .validation_codes
+            .get(i)
+            .map_or("?", |c| c.name());
+        writeln!(
+            out,
+            "tx {tx_id}\n  block {} index {i}: {code}",
+            block.header.number
+        )?;
+        writeln!(out, "  creator  {}", org_of(&proposal.creator))?;
+        let args: Vec<String> = proposal.args.iter().map(|a| text(a)).collect();
+        writeln!(
+            out,
+            "  call     {}.{}({})",
+            proposal.chaincode,
+            proposal.function,
+            args.join(", ")
+        )?;
+        for e in &payload.endorsements {
+            writeln!(out, "  endorsed by {}", org_of(&e.endorser))?;
+        }
+        if let Ok(r) = codec::decode::<ProposalResponsePayload>(&payload.response_bytes) {
+            writeln!(
+                out,
+                "  response {} {}",
+                r.response.status,
+                text(&r.response.payload)
+            )?;
+            for ns in &r.rwset.ns {
+                for rd in &ns.reads {
+                    writeln!(
+                        out,
+                        "  read     {}/{} @ {:?}",
+                        ns.namespace,
+                        text(&rd.key),
+                        rd.version
+                    )?;
+                }
+                for q in &ns.range_queries {
+                    writeln!(
+                        out,
+                        "  range    {}/[{}, {}) {} keys",
+                        ns.namespace,
+                        text(&q.start),
+                        text(&q.end),
+                        q.reads.len()
+                    )?;
+                }
+                for w in &ns.writes {
+                    match &w.value {
+                        Some(v) => writeln!(
+                            out,
+                            "  write    {}/{} = {}",
+                            ns.namespace,
+                            text(&w.key),
+                            text(v)
+                        )?,
+                        None => writeln!(out, "  delete   {}/{}", ns.namespace, text(&w.key))?,
+                    }
+                }
+            }
+            if let Some(ev) = &r.event {
+                writeln!(out, "  event    {} {}", ev.name, text(&ev.payload))?;
+            }
+        }
+        return Ok(());
+    }
+    anyhow::bail!(
+        "transaction {tx_id} not found in block {}",
+        status.block_number
+    )
 }
