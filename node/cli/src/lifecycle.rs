@@ -44,6 +44,18 @@ pub async fn committed(client: &Client, name: &str) -> Result<Option<ChaincodeDe
     }
 }
 
+/// Runs `_lifecycle` `function` (`APPROVE` or `COMMIT`) on `def` as the
+/// admin `admin`, waiting for a VALID commit.
+pub async fn definition_tx(
+    admin: &Client,
+    function: &str,
+    def: &ChaincodeDefinition,
+) -> Result<crate::client::Committed> {
+    admin
+        .invoke(LIFECYCLE_NS, function, &[codec::encode(def)?])
+        .await
+}
+
 /// Makes `def` the committed definition: each admin in `approvers` (one per
 /// org, each connected to a peer of its own org) approves it, then the
 /// first commits it. Does nothing if exactly `def` is already committed;
@@ -63,9 +75,8 @@ pub async fn deploy(approvers: &[Client], def: &ChaincodeDefinition) -> Result<(
             )));
         }
     }
-    let bytes = codec::encode(def)?;
     for admin in approvers {
-        let done = admin.invoke(LIFECYCLE_NS, APPROVE, &[&bytes]).await?;
+        let done = definition_tx(admin, APPROVE, def).await?;
         // The committing gateway must have seen every approval before it
         // (and the endorsers it waits for) judge readiness.
         first
@@ -74,7 +85,7 @@ pub async fn deploy(approvers: &[Client], def: &ChaincodeDefinition) -> Result<(
             .await?;
         tracing::info!(chaincode = %def.name, sequence = def.sequence, "approved");
     }
-    first.invoke(LIFECYCLE_NS, COMMIT, &[&bytes]).await?;
+    definition_tx(first, COMMIT, def).await?;
     tracing::info!(chaincode = %def.name, sequence = def.sequence, "committed");
     Ok(())
 }

@@ -203,15 +203,7 @@ async fn run_async(args: ChaincodeArgs, out: &mut impl std::io::Write) -> anyhow
         }
         ChaincodeCommand::Approve { who, def } => {
             let admin = who.connect("admin").await?;
-            let def: ChaincodeDefinition = def.into();
-            let bytes = cryptanet_types::codec::encode(&def)?;
-            let done = admin
-                .invoke(
-                    cryptanet_chaincode::lifecycle::LIFECYCLE_NS,
-                    lifecycle::APPROVE,
-                    &[&bytes],
-                )
-                .await?;
+            let done = lifecycle::definition_tx(&admin, lifecycle::APPROVE, &def.into()).await?;
             writeln!(
                 out,
                 "approved by {} in block {}",
@@ -221,14 +213,7 @@ async fn run_async(args: ChaincodeArgs, out: &mut impl std::io::Write) -> anyhow
         ChaincodeCommand::Commit { who, def } => {
             let admin = who.connect("admin").await?;
             let def: ChaincodeDefinition = def.into();
-            let bytes = cryptanet_types::codec::encode(&def)?;
-            let done = admin
-                .invoke(
-                    cryptanet_chaincode::lifecycle::LIFECYCLE_NS,
-                    lifecycle::COMMIT,
-                    &[&bytes],
-                )
-                .await?;
+            let done = lifecycle::definition_tx(&admin, lifecycle::COMMIT, &def).await?;
             writeln!(
                 out,
                 "committed {} sequence {} in block {}",
