@@ -174,9 +174,11 @@ pub enum Error {
         reason: &'static str,
     },
     /// The definition's sequence is not the next one.
-    #[error("chaincode {name}: sequence {got} given, {expected} expected")]
+    #[error("{what} {name}: sequence {got} given, {expected} expected")]
     WrongSequence {
-        /// Chaincode name.
+        /// What is defined ("chaincode", "model class").
+        what: &'static str,
+        /// Its name.
         name: String,
         /// The next sequence.
         expected: u64,
@@ -184,9 +186,11 @@ pub enum Error {
         got: u64,
     },
     /// Too few orgs approved exactly this definition.
-    #[error("chaincode {name}: {approved} of {orgs} orgs approved, {required} required")]
+    #[error("{what} {name}: {approved} of {orgs} orgs approved, {required} required")]
     NotEnoughApprovals {
-        /// Chaincode name.
+        /// What is defined ("chaincode", "model class").
+        what: &'static str,
+        /// Its name.
         name: String,
         /// Orgs that approved the identical definition.
         approved: usize,
@@ -200,6 +204,12 @@ pub enum Error {
     NotCommitted {
         /// Chaincode name.
         name: String,
+    },
+    /// Bytes offered as a detection model are not one this peer can use.
+    #[error("invalid model: {reason}")]
+    InvalidModelBytes {
+        /// What is wrong.
+        reason: String,
     },
     /// An endorsement policy does not parse.
     #[error("endorsement policy syntax error at byte {position}: expected {expected}")]

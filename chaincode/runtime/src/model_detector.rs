@@ -2,7 +2,11 @@
 //! `cryptanet-detect` model and explains the verdict.
 //!
 //! Chaincode names the model by alias (`cold-chain`, the built-in model) or
-//! by the hex SHA3-256 of its bytes. Input is the SDK's feature format v1
+//! by the hex SHA3-256 of its bytes; during an invocation a product class
+//! with an activated model is first resolved to that model's hash
+//! ([`crate::lifecycle::model`]). Models installed on a peer live in a
+//! directory, one file per model named by its hash, loaded on first use and
+//! cached. Input is the SDK's feature format v1
 //! (one reading plus the shipment's spec); output is the SDK verdict header
 //! followed by a JSON explanation:
 //!
@@ -21,13 +25,15 @@
 
 use crate::detector::Detector;
 use crate::error::{Error, Result};
+use cryptanet_detect::features::{from_readings, FEATURE_NAMES};
 use cryptanet_detect::features::{GeoPoint, ProductSpec, Reading, ReadingContext, ShipmentSpec};
 use cryptanet_detect::rules::RuleKind;
 use cryptanet_detect::Model;
 use cryptanet_sdk::detect::{rule, Features, Verdict as SdkVerdict};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
 
 /// Bytes of the built-in cold-chain model (the detection crate's default
 /// model, also pinned by its golden test).
@@ -37,10 +43,11 @@ pub const COLD_CHAIN: &str = "cold-chain";
 /// Interval between readings assumed for v1 features, seconds.
 const READING_INTERVAL_S: u32 = 300;
 
-/// Models by hex hash, plus aliases.
+/// Models by hex hash, plus aliases, backed by an optional install store.
 pub struct ModelDetector {
-    models: BTreeMap<String, Arc<Model>>,
+    models: RwLock<BTreeMap<String, Arc<Model>>>,
     aliases: BTreeMap<String, String>,
+    store: Option<PathBuf>,
 }
 
 #[derive(Serialize)]
@@ -73,26 +80,181 @@ impl ModelDetector {
     pub fn with_builtin() -> Result<ModelDetector> {
         let model = Model::from_bytes(COLD_CHAIN_MODEL).map_err(failed)?;
         let mut d = ModelDetector {
-            models: BTreeMap::new(),
+            models: RwLock::new(BTreeMap::new()),
             aliases: BTreeMap::new(),
+            store: None,
         };
         let hash = d.insert(model);
         d.aliases.insert(COLD_CHAIN.to_owned(), hash);
         Ok(d)
     }
 
-    /// Adds a model; returns its hex hash.
-    pub fn insert(&mut self, model: Model) -> String {
+    /// The built-in model plus the models installed in `dir` (created if
+    /// missing).
+    pub fn with_store(dir: &Path) -> Result<ModelDetector> {
+        std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+            op: "create model directory",
+            path: dir.to_owned(),
+            source,
+        })?;
+        let mut d = ModelDetector::with_builtin()?;
+        d.store = Some(dir.to_owned());
+        Ok(d)
+    }
+
+    /// Adds a model to the cache; returns its hex hash.
+    pub fn insert(&self, model: Model) -> String {
         let hash = model.hash().to_hex();
-        self.models.insert(hash.clone(), Arc::new(model));
+        self.models
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(hash.clone(), Arc::new(model));
         hash
     }
 
-    /// The model an alias or hex hash names.
+    /// Checks model bytes and stores them: they must decode, be canonical
+    /// (so the file's hash is the model's hash) and score the features this
+    /// detector computes. Installing the same bytes again is a no-op.
+    /// Returns the model's hex hash.
+    pub fn install(&self, bytes: &[u8]) -> Result<String> {
+        let dir = self.store.as_ref().ok_or(Error::InvalidModelBytes {
+            reason: "this detector has no install directory".into(),
+        })?;
+        let model = check_model(bytes)?;
+        let hash = model.hash().to_hex();
+        let path = dir.join(format!("{hash}.model"));
+        let io = |op, source| Error::Io {
+            op,
+            path: path.clone(),
+            source,
+        };
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        std::fs::write(&tmp, bytes).map_err(|e| io("write model", e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| io("rename model", e))?;
+        self.insert(model);
+        tracing::info!(model = %hash, "model installed");
+        Ok(hash)
+    }
+
+    /// Hashes of the models this detector can load: the built-in one and
+    /// every installed file, sorted.
+    pub fn installed(&self) -> Result<Vec<String>> {
+        let mut out: Vec<String> = self.aliases.values().cloned().collect();
+        if let Some(dir) = &self.store {
+            let entries = std::fs::read_dir(dir).map_err(|source| Error::Io {
+                op: "list models",
+                path: dir.clone(),
+                source,
+            })?;
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if let Some(hash) = name.strip_suffix(".model") {
+                    if crate::lifecycle::is_model_hash(hash) {
+                        out.push(hash.to_owned());
+                    }
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// The model an alias or hex hash names, loading an installed one on
+    /// first use. A file whose bytes do not hash to its name is ignored.
     pub fn model(&self, name: &str) -> Option<Arc<Model>> {
         let hash = self.aliases.get(name).map(String::as_str).unwrap_or(name);
-        self.models.get(hash).cloned()
+        if let Some(m) = self
+            .models
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(hash)
+        {
+            return Some(m.clone());
+        }
+        if !crate::lifecycle::is_model_hash(hash) {
+            return None;
+        }
+        let path = self.store.as_ref()?.join(format!("{hash}.model"));
+        let bytes = std::fs::read(&path).ok()?;
+        match check_model(&bytes) {
+            Ok(model) if model.hash().to_hex() == hash => {
+                self.insert(model);
+                self.models
+                    .read()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get(hash)
+                    .cloned()
+            }
+            Ok(_) => {
+                tracing::warn!(path = %path.display(), "installed model does not match its name; ignored");
+                None
+            }
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "installed model is unreadable; ignored");
+                None
+            }
+        }
     }
+}
+
+/// Decodes model bytes and checks they are canonical and use this
+/// detector's features.
+pub fn check_model(bytes: &[u8]) -> Result<Model> {
+    let bad = |reason: String| Error::InvalidModelBytes { reason };
+    let model = Model::from_bytes(bytes).map_err(|e| bad(e.to_string()))?;
+    if model.to_bytes().map_err(|e| bad(e.to_string()))? != bytes {
+        return Err(bad("bytes are not the model's canonical encoding".into()));
+    }
+    if model.body().feature_names != FEATURE_NAMES {
+        return Err(bad(format!(
+            "model features {:?} are not this detector's {:?}",
+            model.body().feature_names,
+            FEATURE_NAMES
+        )));
+    }
+    Ok(model)
+}
+
+/// The detection context a v1 feature record describes: the product spec
+/// and the one reading (v1 carries no route, history or time zone).
+pub fn context_v1(f: &Features) -> (ShipmentSpec, Reading) {
+    let expected = u32_of(f.expected_quantity).max(1);
+    let origin = GeoPoint {
+        lat_ue6: 0,
+        lon_ue6: 0,
+    };
+    let spec = ShipmentSpec {
+        product: ProductSpec {
+            name: "shipment".to_owned(),
+            temp_min_mc: i32_of(f.temp_min_mc),
+            temp_max_mc: i32_of(f.temp_max_mc),
+            // ‰ RH to milli-% RH.
+            hum_min_mpct: i32_of(f.humidity_min_pm.saturating_mul(100)),
+            hum_max_mpct: i32_of(f.humidity_max_pm.saturating_mul(100)),
+            qty_min: expected,
+            qty_max: expected,
+        },
+        registered_quantity: expected,
+        route: vec![origin],
+        utc_offset_s: 0,
+        reading_interval_s: READING_INTERVAL_S,
+    };
+    let current = Reading {
+        timestamp_s: f.timestamp_ms.div_euclid(1000),
+        temperature_mc: i32_of(f.temp_mc),
+        humidity_mpct: i32_of(f.humidity_pm.saturating_mul(100)),
+        quantity: u32_of(f.quantity),
+        location: origin,
+    };
+    (spec, current)
+}
+
+/// The model feature row (in [`FEATURE_NAMES`] order) of a v1 feature
+/// record, as training on recorded readings needs it.
+pub fn feature_row_v1(f: &Features) -> Result<Vec<f64>> {
+    let (spec, current) = context_v1(f);
+    Ok(from_readings(&spec, &[], &current).map_err(failed)?.values)
 }
 
 fn rejected(model: &str, reason: &'static str) -> Error {
@@ -135,34 +297,7 @@ impl Detector for ModelDetector {
             .ok_or_else(|| rejected(&name, "no such model on this peer"))?;
         let f = Features::decode(features)
             .ok_or_else(|| rejected(&name, "features are not format v1"))?;
-        let expected = u32_of(f.expected_quantity).max(1);
-        let origin = GeoPoint {
-            lat_ue6: 0,
-            lon_ue6: 0,
-        };
-        let spec = ShipmentSpec {
-            product: ProductSpec {
-                name: "shipment".to_owned(),
-                temp_min_mc: i32_of(f.temp_min_mc),
-                temp_max_mc: i32_of(f.temp_max_mc),
-                // ‰ RH to milli-% RH.
-                hum_min_mpct: i32_of(f.humidity_min_pm.saturating_mul(100)),
-                hum_max_mpct: i32_of(f.humidity_max_pm.saturating_mul(100)),
-                qty_min: expected,
-                qty_max: expected,
-            },
-            registered_quantity: expected,
-            route: vec![origin],
-            utc_offset_s: 0,
-            reading_interval_s: READING_INTERVAL_S,
-        };
-        let current = Reading {
-            timestamp_s: f.timestamp_ms.div_euclid(1000),
-            temperature_mc: i32_of(f.temp_mc),
-            humidity_mpct: i32_of(f.humidity_pm.saturating_mul(100)),
-            quantity: u32_of(f.quantity),
-            location: origin,
-        };
+        let (spec, current) = context_v1(&f);
         let v = m
             .verdict_for(&ReadingContext {
                 spec: &spec,
@@ -278,5 +413,83 @@ mod tests {
         let d = ModelDetector::with_builtin().unwrap();
         assert!(d.detect(b"no-such-model", &reading(5_000, 100)).is_err());
         assert!(d.detect(COLD_CHAIN.as_bytes(), b"short").is_err());
+    }
+
+    /// The built-in model with another threshold: a different model.
+    fn other_model() -> Model {
+        let mut body = Model::from_bytes(COLD_CHAIN_MODEL).unwrap().body().clone();
+        body.threshold_ppm += 1;
+        Model::new(body).unwrap()
+    }
+
+    #[test]
+    fn installed_models_are_found_by_hash_after_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = ModelDetector::with_store(dir.path()).unwrap();
+        let m = other_model();
+        let bytes = m.to_bytes().unwrap();
+        let hash = d.install(&bytes).unwrap();
+        assert_eq!(hash, m.hash().to_hex());
+        assert_eq!(hash, cryptanet_types::Digest::of(&bytes).to_hex());
+        // Idempotent.
+        assert_eq!(d.install(&bytes).unwrap(), hash);
+        let builtin = d.model(COLD_CHAIN).unwrap().hash().to_hex();
+        let mut expected = vec![builtin, hash.clone()];
+        expected.sort();
+        assert_eq!(d.installed().unwrap(), expected);
+        // A new detector over the same directory loads it on first use.
+        let e = ModelDetector::with_store(dir.path()).unwrap();
+        let (v, json) = explain(&e.detect(hash.as_bytes(), &reading(5_000, 100)).unwrap());
+        assert_eq!(json["model"], hash.as_str());
+        assert_eq!(json["threshold_ppm"].as_i64(), Some(m.body().threshold_ppm));
+        assert!(!v.is_anomaly);
+    }
+
+    #[test]
+    fn bad_model_bytes_are_refused_and_tampered_files_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = ModelDetector::with_store(dir.path()).unwrap();
+        assert!(matches!(
+            d.install(b"not a model"),
+            Err(Error::InvalidModelBytes { .. })
+        ));
+        let mut bytes = other_model().to_bytes().unwrap();
+        bytes.push(0);
+        assert!(matches!(
+            d.install(&bytes),
+            Err(Error::InvalidModelBytes { .. })
+        ));
+        // A file whose content does not hash to its name is not used.
+        let m = other_model();
+        let hash = m.hash().to_hex();
+        std::fs::write(dir.path().join(format!("{hash}.model")), COLD_CHAIN_MODEL).unwrap();
+        let e = ModelDetector::with_store(dir.path()).unwrap();
+        assert!(e.model(&hash).is_none());
+        assert!(e.detect(hash.as_bytes(), &reading(5_000, 100)).is_err());
+        // Without a store nothing can be installed.
+        assert!(ModelDetector::with_builtin()
+            .unwrap()
+            .install(&m.to_bytes().unwrap())
+            .is_err());
+    }
+
+    #[test]
+    fn training_rows_match_what_the_detector_scores() {
+        let f = Features::decode(&reading(14_000, 100)).unwrap();
+        let row = feature_row_v1(&f).unwrap();
+        assert_eq!(row.len(), FEATURE_NAMES.len());
+        let (spec, current) = context_v1(&f);
+        let m = Model::from_bytes(COLD_CHAIN_MODEL).unwrap();
+        let via_context = m
+            .verdict_for(&ReadingContext {
+                spec: &spec,
+                previous: &[],
+                current: &current,
+            })
+            .unwrap();
+        let via_row = m
+            .verdict(&cryptanet_detect::features::FeatureVector { values: row })
+            .unwrap();
+        assert_eq!(via_context.score_ppm, via_row.score_ppm);
     }
 }

@@ -12,6 +12,8 @@
 //!   from a strict majority of the member orgs (the endorsers checked that
 //!   a majority approved exactly this definition; MVCC on those approval
 //!   reads catches a change in between);
+//! * `model-approval/<class>/<seq>/<org>` and `model/<class>` (model
+//!   activations) follow the same two rules;
 //! * any other `_lifecycle` write is an illegal write set.
 //!
 //! Every decision is a function of the transaction and committed state.
@@ -138,12 +140,15 @@ impl LifecyclePolicy {
                 if w.value.is_none() {
                     return Err(ValidationCode::IllegalWriteset);
                 }
-                if let Some(rest) = key.strip_prefix("approval/") {
+                let approval = key
+                    .strip_prefix("approval/")
+                    .or_else(|| key.strip_prefix("model-approval/"));
+                if let Some(rest) = approval {
                     let org = rest.rsplit('/').next().unwrap_or_default();
                     if org != tx.creator.msp_id || !endorsed_by(org) {
                         return Err(ValidationCode::EndorsementPolicyFailure);
                     }
-                } else if key.starts_with("definition/") {
+                } else if key.starts_with("definition/") || key.starts_with("model/") {
                     if distinct_orgs(tx.endorsers) <= self.members / 2 {
                         return Err(ValidationCode::EndorsementPolicyFailure);
                     }

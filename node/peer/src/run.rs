@@ -106,7 +106,8 @@ const ENDORSE_QUEUE: usize = 4096;
 const ENDORSE_WORKERS: usize = 4;
 
 /// The chaincode runtime, install store and endorser of this peer. Packages
-/// and compiled modules live under `<data_dir>/chaincode`.
+/// and compiled modules live under `<data_dir>/chaincode`, detection models
+/// under `<data_dir>/models`.
 fn start_endorser(
     config: &PeerConfig,
     identity: &LocalIdentity,
@@ -124,9 +125,10 @@ fn start_endorser(
     })
     .map_err(chaincode_error)?;
     let installed = InstallStore::open(&dir.join("packages")).map_err(chaincode_error)?;
-    // The built-in cold-chain model; models installed through a model
-    // lifecycle are future work (issue 8).
-    let detector = ModelDetector::with_builtin().map_err(chaincode_error)?;
+    // The built-in cold-chain model plus models installed by admins
+    // (`Admin.InstallModel`), one file per model hash.
+    let detector =
+        ModelDetector::with_store(&config.data_dir.join("models")).map_err(chaincode_error)?;
     Ok(Endorser::new(
         runtime,
         installed,

@@ -395,3 +395,63 @@ fn lifecycle_policy_needs_a_committed_definition_at_the_right_sequence() {
         vec![V::Valid, V::EndorsementPolicyFailure, V::UnknownChaincode]
     );
 }
+
+#[test]
+fn model_activations_follow_the_lifecycle_rules() {
+    use crate::policy::LifecyclePolicy;
+    use cryptanet_chaincode::lifecycle::{ModelDefinition, LIFECYCLE_NS};
+    let mut w = world();
+    let peers = w.peers.clone();
+    let (client, admin) = (w.client.clone(), w.admin.clone());
+    let policy = LifecyclePolicy::new(4);
+    let org1: Vec<&LocalIdentity> = peers.iter().take(1).collect();
+    let two: Vec<&LocalIdentity> = peers.iter().take(2).collect();
+    let three: Vec<&LocalIdentity> = peers.iter().take(3).collect();
+    let def = ModelDefinition {
+        class: "cold-chain".into(),
+        model_hash: Digest::of(b"model").to_hex(),
+        sequence: 1,
+    };
+    let write = |key: &str| NsRwSet {
+        namespace: LIFECYCLE_NS.into(),
+        writes: vec![KvWrite {
+            key: key.as_bytes().to_vec(),
+            value: Some(codec::encode(&def).unwrap()),
+        }],
+        ..Default::default()
+    };
+    let lc = |creator, endorsers: &[&LocalIdentity], nonce: &[u8], key: &str| {
+        tx_of(LIFECYCLE_NS, 0, creator, endorsers, nonce, write(key))
+    };
+    let approval = |org: &str| format!("model-approval/cold-chain/00000000000000000001/{org}");
+    let data = vec![
+        lc(&admin, &org1, b"m1", &approval("Org1MSP")),
+        lc(&admin, &three, b"m2", &approval("Org2MSP")),
+        lc(&client, &org1, b"m3", &approval("Org1MSP")),
+        lc(&admin, &two, b"m4", "model/cold-chain"),
+        lc(&client, &three, b"m5", "model/cold-chain"),
+        lc(&admin, &three, b"m6", "model/cold-chain"),
+        lc(&admin, &three, b"m7", "models/cold-chain"),
+    ];
+    let mut b = Block::new(w.ledger.height() + 1, w.ledger.last_hash(), data);
+    let codes = validate_block(&b, &w.ledger, &w.verifier, &policy);
+    b.metadata.validation_codes = codes.clone();
+    w.ledger.append(&b).unwrap();
+    assert_eq!(
+        codes,
+        vec![
+            V::Valid,                    // Org1's admin, endorsed by Org1's peer
+            V::EndorsementPolicyFailure, // Org1's admin approving for Org2
+            V::EndorsementPolicyFailure, // a client may not approve
+            V::EndorsementPolicyFailure, // 2 of 4 orgs is not a majority
+            V::EndorsementPolicyFailure, // a client may not activate
+            V::Valid,
+            V::IllegalWriteset,
+        ]
+    );
+    assert!(w
+        .ledger
+        .get_state(LIFECYCLE_NS, b"model/cold-chain")
+        .unwrap()
+        .is_some());
+}

@@ -4,6 +4,7 @@
 //! invalidates the transaction (as in Fabric).
 
 use super::install::InstallStore;
+use super::model::ActiveModels;
 use super::rules::require_committed;
 use super::LIFECYCLE_NS;
 use crate::detector::Detector;
@@ -27,7 +28,14 @@ pub fn invoke_committed(
     let mut lifecycle = TxSimulator::new(state.clone(), LIFECYCLE_NS);
     let definition = require_committed(&mut lifecycle, name)?;
     let code = installed.chaincode(runtime, &definition.package_id)?;
-    let mut execution = runtime.execute(&code, name, invocation, state, detector)?;
+    // `detect(class, ..)` reads the class's active model in `_lifecycle`.
+    let models = Arc::new(ActiveModels::new(lifecycle, detector));
+    let mut execution = runtime.execute(&code, name, invocation, state, models.clone())?;
+    let lifecycle = models
+        .take_lifecycle()
+        .ok_or(crate::error::Error::InvalidDefinition {
+            reason: "lifecycle reads taken twice",
+        })?;
     execution.rwset.ns.push(lifecycle.into_rwset());
     execution
         .rwset

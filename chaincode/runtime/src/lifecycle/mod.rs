@@ -16,14 +16,19 @@
 pub mod definition;
 pub mod install;
 pub mod invoke;
+pub mod model;
 pub mod package;
 pub mod rules;
 
 pub use definition::ChaincodeDefinition;
 pub use install::InstallStore;
 pub use invoke::invoke_committed;
+pub use model::{is_model_hash, query_active_model, ModelDefinition};
 pub use package::{ChaincodePackage, PackageMetadata};
-pub use rules::{approve_for_my_org, check_commit_readiness, commit, query_committed};
+pub use rules::{
+    approve_for_my_org, check_commit_readiness, commit, query_committed, query_definition,
+    Definition,
+};
 
 /// The system namespace holding lifecycle state.
 pub const LIFECYCLE_NS: &str = "_lifecycle";

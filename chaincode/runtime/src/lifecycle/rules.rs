@@ -1,10 +1,15 @@
 //! The `_lifecycle` rules as pure functions over committed state.
 //!
-//! State layout in the `_lifecycle` namespace:
+//! Two kinds of definition follow the same rules ([`Definition`]):
+//! chaincode definitions and model activations. State layout in the
+//! `_lifecycle` namespace:
 //!
 //! * `definition/<name>` — the committed [`ChaincodeDefinition`];
 //! * `approval/<name>/<sequence, 20 digits>/<org>` — what `org` approved for
-//!   that sequence.
+//!   that sequence;
+//! * `model/<class>` — the active [`super::ModelDefinition`] of a product
+//!   class;
+//! * `model-approval/<class>/<sequence, 20 digits>/<org>` — likewise.
 //!
 //! Each transaction function returns the [`NsRwSet`] it produces; reads are
 //! recorded, so a concurrent lifecycle transaction invalidates it at MVCC.
@@ -15,35 +20,70 @@ use crate::error::{Error, Result};
 use crate::simulator::TxSimulator;
 use crate::state::StateView;
 use cryptanet_types::{codec, NsRwSet};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 
-fn definition_key(name: &str) -> Vec<u8> {
-    format!("definition/{name}").into_bytes()
+/// Something orgs approve one by one and a majority commits, with a
+/// sequence that advances by one per change.
+pub trait Definition: Serialize + DeserializeOwned + PartialEq {
+    /// Key prefix of the committed definition (`<prefix>/<name>`).
+    const COMMITTED: &'static str;
+    /// Key prefix of approvals (`<prefix>/<name>/<sequence>/<org>`).
+    const APPROVAL: &'static str;
+    /// What is defined, for messages ("chaincode", "model class").
+    const WHAT: &'static str;
+    /// The defined name (chaincode name, product class).
+    fn name(&self) -> &str;
+    /// 1 for the first definition, +1 for every change.
+    fn sequence(&self) -> u64;
+    /// Checks every field.
+    fn check(&self) -> Result<()>;
 }
 
-fn approval_key(name: &str, sequence: u64, org: &str) -> Vec<u8> {
-    format!("approval/{name}/{sequence:020}/{org}").into_bytes()
+impl Definition for ChaincodeDefinition {
+    const COMMITTED: &'static str = "definition";
+    const APPROVAL: &'static str = "approval";
+    const WHAT: &'static str = "chaincode";
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn sequence(&self) -> u64 {
+        self.sequence
+    }
+    fn check(&self) -> Result<()> {
+        self.validate().map(|_| ())
+    }
 }
 
-fn committed<V: StateView>(
+fn definition_key<D: Definition>(name: &str) -> Vec<u8> {
+    format!("{}/{name}", D::COMMITTED).into_bytes()
+}
+
+fn approval_key<D: Definition>(name: &str, sequence: u64, org: &str) -> Vec<u8> {
+    format!("{}/{name}/{sequence:020}/{org}", D::APPROVAL).into_bytes()
+}
+
+fn committed<D: Definition, V: StateView>(
     sim: &mut TxSimulator<V>,
     name: &str,
-) -> Result<Option<ChaincodeDefinition>> {
-    match sim.get(&definition_key(name))? {
+) -> Result<Option<D>> {
+    match sim.get(&definition_key::<D>(name))? {
         Some(bytes) => Ok(Some(codec::decode(&bytes)?)),
         None => Ok(None),
     }
 }
 
-fn check_next_sequence<V: StateView>(
+fn check_next_sequence<D: Definition, V: StateView>(
     sim: &mut TxSimulator<V>,
-    def: &ChaincodeDefinition,
+    def: &D,
 ) -> Result<()> {
-    let current = committed(sim, &def.name)?.map_or(0, |d| d.sequence);
-    if def.sequence != current + 1 {
+    let current = committed::<D, V>(sim, def.name())?.map_or(0, |d| d.sequence());
+    if def.sequence() != current + 1 {
         return Err(Error::WrongSequence {
-            name: def.name.clone(),
+            what: D::WHAT,
+            name: def.name().to_owned(),
             expected: current + 1,
-            got: def.sequence,
+            got: def.sequence(),
         });
     }
     Ok(())
@@ -51,12 +91,12 @@ fn check_next_sequence<V: StateView>(
 
 /// `org` approves `def` for the next sequence. Approving again before
 /// commit replaces the org's earlier approval.
-pub fn approve_for_my_org(
+pub fn approve_for_my_org<D: Definition>(
     view: &dyn StateView,
     org: &str,
-    def: &ChaincodeDefinition,
+    def: &D,
 ) -> Result<NsRwSet> {
-    def.validate()?;
+    def.check()?;
     if !is_valid_org(org) {
         return Err(Error::InvalidDefinition {
             reason: "bad org MSP id",
@@ -65,36 +105,34 @@ pub fn approve_for_my_org(
     let mut sim = TxSimulator::new(view, LIFECYCLE_NS);
     check_next_sequence(&mut sim, def)?;
     sim.put(
-        &approval_key(&def.name, def.sequence, org),
+        &approval_key::<D>(def.name(), def.sequence(), org),
         &codec::encode(def)?,
     )?;
     Ok(sim.into_rwset())
 }
 
 /// Which of `orgs` approved exactly `def`, in sorted org order.
-pub fn check_commit_readiness(
+pub fn check_commit_readiness<D: Definition>(
     view: &dyn StateView,
     orgs: &[String],
-    def: &ChaincodeDefinition,
+    def: &D,
 ) -> Result<Vec<(String, bool)>> {
     let mut sim = TxSimulator::new(view, LIFECYCLE_NS);
     readiness(&mut sim, orgs, def)
 }
 
-fn readiness<V: StateView>(
+fn readiness<D: Definition, V: StateView>(
     sim: &mut TxSimulator<V>,
     orgs: &[String],
-    def: &ChaincodeDefinition,
+    def: &D,
 ) -> Result<Vec<(String, bool)>> {
     let mut orgs: Vec<&String> = orgs.iter().collect();
     orgs.sort();
     orgs.dedup();
     orgs.into_iter()
         .map(|org| {
-            let approved = match sim.get(&approval_key(&def.name, def.sequence, org))? {
-                Some(bytes) => {
-                    codec::decode::<ChaincodeDefinition>(&bytes).ok().as_ref() == Some(def)
-                }
+            let approved = match sim.get(&approval_key::<D>(def.name(), def.sequence(), org))? {
+                Some(bytes) => codec::decode::<D>(&bytes).ok().as_ref() == Some(def),
                 None => false,
             };
             Ok((org.clone(), approved))
@@ -104,8 +142,8 @@ fn readiness<V: StateView>(
 
 /// Commits `def` when a strict majority of the channel's `orgs` approved
 /// exactly it for the next sequence.
-pub fn commit(view: &dyn StateView, orgs: &[String], def: &ChaincodeDefinition) -> Result<NsRwSet> {
-    def.validate()?;
+pub fn commit<D: Definition>(view: &dyn StateView, orgs: &[String], def: &D) -> Result<NsRwSet> {
+    def.check()?;
     if orgs.is_empty() || !orgs.iter().all(|o| is_valid_org(o)) {
         return Err(Error::InvalidDefinition {
             reason: "channel orgs must be valid MSP ids",
@@ -118,24 +156,40 @@ pub fn commit(view: &dyn StateView, orgs: &[String], def: &ChaincodeDefinition) 
     let required = status.len() / 2 + 1;
     if approved < required {
         return Err(Error::NotEnoughApprovals {
-            name: def.name.clone(),
+            what: D::WHAT,
+            name: def.name().to_owned(),
             approved,
             orgs: status.len(),
             required,
         });
     }
-    sim.put(&definition_key(&def.name), &codec::encode(def)?)?;
+    sim.put(&definition_key::<D>(def.name()), &codec::encode(def)?)?;
     Ok(sim.into_rwset())
 }
 
-/// The committed definition of `name`, if any.
-pub fn query_committed(view: &dyn StateView, name: &str) -> Result<Option<ChaincodeDefinition>> {
+/// The committed definition named `name`, if any.
+pub fn query_definition<D: Definition>(view: &dyn StateView, name: &str) -> Result<Option<D>> {
     let mut sim = TxSimulator::new(view, LIFECYCLE_NS);
     committed(&mut sim, name)
 }
 
-/// Reads the committed definition of `name` through `sim`, recording the
-/// read (used by invocations so an upgrade invalidates in-flight ones).
+/// The committed chaincode definition of `name`, if any.
+pub fn query_committed(view: &dyn StateView, name: &str) -> Result<Option<ChaincodeDefinition>> {
+    query_definition(view, name)
+}
+
+/// Reads the committed definition `name` through `sim`, recording the read
+/// (used by invocations so a change invalidates in-flight transactions).
+pub(crate) fn read_committed<D: Definition, V: StateView>(
+    sim: &mut TxSimulator<V>,
+    name: &str,
+) -> Result<Option<D>> {
+    committed(sim, name)
+}
+
+/// Reads the committed definition of chaincode `name` through `sim`,
+/// recording the read (used by invocations so an upgrade invalidates
+/// in-flight ones).
 pub(crate) fn require_committed<V: StateView>(
     sim: &mut TxSimulator<V>,
     name: &str,

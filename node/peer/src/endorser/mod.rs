@@ -17,7 +17,7 @@ pub mod system;
 
 use crate::network::Network;
 use cryptanet_chaincode::lifecycle::{invoke_committed, InstallStore, LIFECYCLE_NS};
-use cryptanet_chaincode::{Detector, Execution, Invocation, Runtime, StateView};
+use cryptanet_chaincode::{Execution, Invocation, ModelDetector, Runtime, StateView};
 use cryptanet_ledger::Ledger;
 use cryptanet_proto::status::reason;
 use cryptanet_types::identity::{Identity, LocalIdentity, Role};
@@ -97,7 +97,7 @@ pub struct Simulated {
 pub struct Endorser {
     runtime: Runtime,
     installed: InstallStore,
-    detector: Arc<dyn Detector>,
+    detector: Arc<ModelDetector>,
     state: Arc<LedgerState>,
     ledger: Arc<RwLock<Ledger>>,
     network: Arc<Network>,
@@ -110,7 +110,7 @@ impl Endorser {
     pub fn new(
         runtime: Runtime,
         installed: InstallStore,
-        detector: Arc<dyn Detector>,
+        detector: Arc<ModelDetector>,
         ledger: Arc<RwLock<Ledger>>,
         network: Arc<Network>,
         identity: LocalIdentity,
@@ -134,6 +134,11 @@ impl Endorser {
     /// The install store (packages installed on this peer).
     pub fn installed(&self) -> &InstallStore {
         &self.installed
+    }
+
+    /// The detection models installed on this peer.
+    pub fn models(&self) -> &ModelDetector {
+        &self.detector
     }
 
     /// The chaincode runtime.

@@ -1,17 +1,71 @@
-//! `cryptanet.v1.Admin`: peer information, chaincode installation and
-//! committed definitions. Approving and committing definitions are
+//! `cryptanet.v1.Admin`: peer information, installation of chaincode
+//! packages and detection models, committed definitions and active models.
+//! Approving and committing definitions (and activating models) are
 //! `_lifecycle` transactions through the Gateway.
 
 use super::Services;
 use crate::run::unix_now;
-use cryptanet_chaincode::lifecycle::{check_commit_readiness, query_committed};
+use cryptanet_chaincode::lifecycle::{check_commit_readiness, query_active_model, query_committed};
 use cryptanet_proto::status::{error, reason};
 use cryptanet_proto::v1::{self, admin_server};
-use cryptanet_types::identity::Role;
+use cryptanet_types::identity::{Identity, Role};
 use cryptanet_types::Signature;
 use tonic::{Code, Request, Response, Status};
 
 pub(crate) struct Admin(pub(crate) Services);
+
+impl Admin {
+    /// The admin of this peer's org who signed `signed`, or why not.
+    fn my_admin(
+        &self,
+        signed: &[u8],
+        certificate: &[u8],
+        signature: &[u8],
+    ) -> Result<Identity, Status> {
+        let signature = <[u8; 64]>::try_from(signature)
+            .map(Signature)
+            .map_err(|_| {
+                error(
+                    Code::InvalidArgument,
+                    reason::INVALID_FIELD,
+                    "signature must be 64 bytes",
+                )
+            })?;
+        let admin = self
+            .0
+            .network
+            .verifier
+            .verify(
+                certificate,
+                Some(Role::Admin),
+                signed,
+                &signature,
+                unix_now(),
+            )
+            .map_err(|e| error(Code::PermissionDenied, reason::NOT_AN_ADMIN, format!("{e}")))?;
+        let my_org = &self.0.network.my_replica().msp_id;
+        if &admin.msp_id != my_org {
+            return Err(error(
+                Code::PermissionDenied,
+                reason::NOT_AN_ADMIN,
+                format!(
+                    "only an admin of {my_org} may install on this peer, not one of {}",
+                    admin.msp_id
+                ),
+            ));
+        }
+        Ok(admin)
+    }
+
+    fn member_orgs(&self) -> Vec<String> {
+        self.0
+            .network
+            .orgs
+            .iter()
+            .map(|o| o.msp_id.clone())
+            .collect()
+    }
+}
 
 #[tonic::async_trait]
 impl admin_server::Admin for Admin {
@@ -53,38 +107,7 @@ impl admin_server::Admin for Admin {
         request: Request<v1::InstallChaincodeRequest>,
     ) -> Result<Response<v1::InstallChaincodeResponse>, Status> {
         let req = request.into_inner();
-        let signature = <[u8; 64]>::try_from(req.signature.as_slice())
-            .map(Signature)
-            .map_err(|_| {
-                error(
-                    Code::InvalidArgument,
-                    reason::INVALID_FIELD,
-                    "signature must be 64 bytes",
-                )
-            })?;
-        let admin = self
-            .0
-            .network
-            .verifier
-            .verify(
-                &req.admin_certificate,
-                Some(Role::Admin),
-                &req.package,
-                &signature,
-                unix_now(),
-            )
-            .map_err(|e| error(Code::PermissionDenied, reason::NOT_AN_ADMIN, format!("{e}")))?;
-        let my_org = &self.0.network.my_replica().msp_id;
-        if &admin.msp_id != my_org {
-            return Err(error(
-                Code::PermissionDenied,
-                reason::NOT_AN_ADMIN,
-                format!(
-                    "only an admin of {my_org} may install on this peer, not one of {}",
-                    admin.msp_id
-                ),
-            ));
-        }
+        let admin = self.my_admin(&req.package, &req.admin_certificate, &req.signature)?;
         let endorser = self.0.gatherer.endorser.clone();
         let installed = tokio::task::spawn_blocking(move || {
             endorser
@@ -136,14 +159,7 @@ impl admin_server::Admin for Admin {
                     format!("chaincode {name} is not committed"),
                 )
             })?;
-        let orgs: Vec<String> = self
-            .0
-            .network
-            .orgs
-            .iter()
-            .map(|o| o.msp_id.clone())
-            .collect();
-        let approved_orgs = check_commit_readiness(state.as_ref(), &orgs, &def)
+        let approved_orgs = check_commit_readiness(state.as_ref(), &self.member_orgs(), &def)
             .map_err(|e| Status::internal(e.to_string()))?
             .into_iter()
             .filter_map(|(org, ok)| ok.then_some(org))
@@ -155,6 +171,79 @@ impl admin_server::Admin for Admin {
             endorsement_policy: def.endorsement_policy,
             approved_orgs,
             version: def.version,
+        }))
+    }
+
+    async fn install_model(
+        &self,
+        request: Request<v1::InstallModelRequest>,
+    ) -> Result<Response<v1::InstallModelResponse>, Status> {
+        let req = request.into_inner();
+        let admin = self.my_admin(&req.model, &req.admin_certificate, &req.signature)?;
+        let endorser = self.0.gatherer.endorser.clone();
+        let installed = tokio::task::spawn_blocking(move || endorser.models().install(&req.model))
+            .await
+            .map_err(|e| Status::internal(e.to_string()))?;
+        let model_hash = installed.map_err(|e| {
+            error(
+                Code::InvalidArgument,
+                reason::MALFORMED_BYTES,
+                format!("model: {e}"),
+            )
+        })?;
+        tracing::info!(model = %model_hash, admin = %admin.common_name, "model installed");
+        Ok(Response::new(v1::InstallModelResponse { model_hash }))
+    }
+
+    async fn list_installed_models(
+        &self,
+        _: Request<v1::ListInstalledModelsRequest>,
+    ) -> Result<Response<v1::ListInstalledModelsResponse>, Status> {
+        let model_hashes = self
+            .0
+            .gatherer
+            .endorser
+            .models()
+            .installed()
+            .map_err(|e| Status::internal(e.to_string()))?;
+        Ok(Response::new(v1::ListInstalledModelsResponse {
+            model_hashes,
+        }))
+    }
+
+    async fn query_active_model(
+        &self,
+        request: Request<v1::QueryActiveModelRequest>,
+    ) -> Result<Response<v1::ModelDefinition>, Status> {
+        let class = request.into_inner().class;
+        let state = self.0.gatherer.endorser.state();
+        let def = query_active_model(state.as_ref(), &class)
+            .map_err(|e| Status::internal(e.to_string()))?
+            .ok_or_else(|| {
+                error(
+                    Code::NotFound,
+                    reason::NOT_FOUND,
+                    format!("no model is active for product class {class}"),
+                )
+            })?;
+        let approved_orgs = check_commit_readiness(state.as_ref(), &self.member_orgs(), &def)
+            .map_err(|e| Status::internal(e.to_string()))?
+            .into_iter()
+            .filter_map(|(org, ok)| ok.then_some(org))
+            .collect();
+        let installed_here = self
+            .0
+            .gatherer
+            .endorser
+            .models()
+            .model(&def.model_hash)
+            .is_some();
+        Ok(Response::new(v1::ModelDefinition {
+            class: def.class,
+            model_hash: def.model_hash,
+            sequence: def.sequence,
+            approved_orgs,
+            installed_here,
         }))
     }
 }
