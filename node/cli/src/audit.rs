@@ -6,10 +6,14 @@
 //! 1. checks that the stored record is exactly the value the committing
 //!    transaction wrote (its block, found through the key's history, holds
 //!    the write set), so state cannot drift from the hash-chained blocks;
-//! 2. runs the detector on the recorded feature bytes with the recorded
-//!    model, as the endorsers did, and compares the verdict bytes with the
-//!    stored ones; the summary fields (`anomalous`, `score_ppm`, `rules`)
-//!    must agree with the verdict header.
+//! 2. runs the detector on the recorded feature bytes with the model that
+//!    scored them (the hash named in the stored verdict's explanation: the
+//!    class's active model at the time, or the built-in one), as the
+//!    endorsers did, and compares the verdict bytes with the stored ones;
+//!    the summary fields (`anomalous`, `score_ppm`, `rules`) must agree with
+//!    the verdict header. Installed models come from a directory of model
+//!    files (a peer's `<data_dir>/models`, or any org's copy: the file
+//!    name is the hash, and the bytes are checked against it).
 //!
 //! It works on a ledger directory that no peer has open: a stopped peer's
 //! `<data_dir>/ledger` or a copy of it.
@@ -47,8 +51,8 @@ pub struct AuditReport {
 /// Errors that stop an audit before it can judge anything.
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
-    /// The directory is not a ledger.
-    #[error("no ledger at {0} (give a stopped peer's data_dir/ledger, or a copy)")]
+    /// The directory is not a ledger (or the models directory is missing).
+    #[error("no ledger or model directory at {0} (give a stopped peer's data_dir/ledger, or a copy)")]
     Missing(std::path::PathBuf),
     /// The ledger could not be read (e.g. a running peer holds its lock).
     #[error("ledger: {0}")]
@@ -64,13 +68,34 @@ fn printable(key: &[u8]) -> String {
         .collect()
 }
 
-/// Audits the readings of chaincode `chaincode` in the ledger at `path`.
-pub fn audit(path: &Path, chaincode: &str) -> Result<AuditReport, AuditError> {
+/// Opens a ledger directory no peer has open.
+pub fn open_ledger(path: &Path) -> Result<Ledger, AuditError> {
     if !path.join("CURRENT").is_file() {
         return Err(AuditError::Missing(path.to_owned()));
     }
-    let ledger = Ledger::open(path)?;
-    let detector = ModelDetector::with_builtin()?;
+    Ok(Ledger::open(path)?)
+}
+
+/// The model hash a stored verdict names in its explanation, if any.
+fn scoring_model(verdict: &[u8]) -> Option<String> {
+    let json = verdict.get(cryptanet_sdk::detect::VERDICT_HEADER_LEN..)?;
+    let v: serde_json::Value = serde_json::from_slice(json).ok()?;
+    v["model"].as_str().map(str::to_owned)
+}
+
+/// Audits the readings of chaincode `chaincode` in the ledger at `path`,
+/// with installed models from `models` (plus the built-in one).
+pub fn audit(
+    path: &Path,
+    chaincode: &str,
+    models: Option<&Path>,
+) -> Result<AuditReport, AuditError> {
+    let ledger = open_ledger(path)?;
+    let detector = match models {
+        Some(dir) if dir.is_dir() => ModelDetector::with_store(dir)?,
+        Some(dir) => return Err(AuditError::Missing(dir.to_owned())),
+        None => ModelDetector::with_builtin()?,
+    };
     let mut report = AuditReport {
         height: ledger.height(),
         ..AuditReport::default()
@@ -119,6 +144,15 @@ pub fn audit(path: &Path, chaincode: &str) -> Result<AuditReport, AuditError> {
             fail("features_hex or verdict_hex is not hex".into());
             continue;
         };
+        // Score with the model that scored it; the class name only for
+        // verdicts without an explanation.
+        let model = scoring_model(&stored).unwrap_or_else(|| model.to_owned());
+        if detector.model(&model).is_none() {
+            fail(format!(
+                "model {model} is not available to the auditor (give --models with its file)"
+            ));
+            continue;
+        }
         let derived = match detector.detect(model.as_bytes(), &features) {
             Ok(v) => v,
             Err(e) => {

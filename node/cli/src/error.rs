@@ -82,6 +82,9 @@ pub enum Error {
         /// Its validation code.
         code: &'static str,
     },
+    /// Training a model failed (too few rows, malformed input, ...).
+    #[error("training: {0}")]
+    Training(String),
     /// The chaincode lifecycle is not in the state asked for.
     #[error("lifecycle: {0}")]
     Lifecycle(String),

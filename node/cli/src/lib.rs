@@ -19,6 +19,7 @@ pub mod material;
 pub mod orgs;
 
 pub use error::{Error, Result};
+pub mod train;
 pub mod txgen;
 
 /// A tiny deterministic generator (SplitMix64) for nonces and payloads.

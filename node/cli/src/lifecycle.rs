@@ -1,10 +1,11 @@
-//! Deploying chaincode definitions through `_lifecycle`, as org admins do:
-//! install the package on each org's peer, approve the definition for a
-//! majority of orgs, then commit it.
+//! Deploying chaincode definitions and model activations through
+//! `_lifecycle`, as org admins do: install the package (or model) on each
+//! org's peer, approve the definition for a majority of orgs, then commit
+//! (activate) it.
 
 use crate::client::Client;
 use crate::error::{Error, Result};
-use cryptanet_chaincode::lifecycle::{ChaincodeDefinition, LIFECYCLE_NS};
+use cryptanet_chaincode::lifecycle::{ChaincodeDefinition, Definition, ModelDefinition, LIFECYCLE_NS};
 use cryptanet_proto::v1;
 use cryptanet_types::{codec, crypto::sign};
 
@@ -14,6 +15,51 @@ pub const APPROVE: &str = "ApproveChaincodeDefinitionForMyOrg";
 pub const COMMIT: &str = "CommitChaincodeDefinition";
 /// Reads a committed definition.
 pub const QUERY: &str = "QueryChaincodeDefinition";
+/// Approves a model activation for the admin's org.
+pub const APPROVE_MODEL: &str = "ApproveModelForMyOrg";
+/// Activates an approved model for its product class.
+pub const ACTIVATE_MODEL: &str = "ActivateModel";
+/// Reads the active model of a product class.
+pub const QUERY_MODEL: &str = "QueryActiveModel";
+
+/// The `_lifecycle` functions that govern one kind of definition.
+pub trait Governed: Definition {
+    /// Approve for the admin's own org.
+    const APPROVE: &'static str;
+    /// Commit (activate) once a majority approved.
+    const COMMIT: &'static str;
+    /// Read the committed definition by name.
+    const QUERY: &'static str;
+}
+
+impl Governed for ChaincodeDefinition {
+    const APPROVE: &'static str = APPROVE;
+    const COMMIT: &'static str = COMMIT;
+    const QUERY: &'static str = QUERY;
+}
+
+impl Governed for ModelDefinition {
+    const APPROVE: &'static str = APPROVE_MODEL;
+    const COMMIT: &'static str = ACTIVATE_MODEL;
+    const QUERY: &'static str = QUERY_MODEL;
+}
+
+/// Installs model bytes on the peer `admin` is connected to (the admin must
+/// belong to that peer's org); returns the model hash.
+pub async fn install_model(admin: &Client, model: &[u8]) -> Result<String> {
+    let request = v1::InstallModelRequest {
+        model: model.to_vec(),
+        admin_certificate: admin.identity().cert_der().to_vec(),
+        signature: sign(admin.identity().signing_key(), model).0.to_vec(),
+    };
+    let reply = admin
+        .peer()
+        .admin()
+        .install_model(request)
+        .await
+        .map_err(cryptanet_proto::Error::from)?;
+    Ok(reply.into_inner().model_hash)
+}
 
 /// Installs package bytes on the peer `admin` is connected to (the admin
 /// must belong to that peer's org); returns the package id.
@@ -32,9 +78,14 @@ pub async fn install(admin: &Client, package: &[u8]) -> Result<String> {
     Ok(reply.into_inner().package_id)
 }
 
-/// The committed definition of `name`, if any.
+/// The committed chaincode definition of `name`, if any.
 pub async fn committed(client: &Client, name: &str) -> Result<Option<ChaincodeDefinition>> {
-    match client.evaluate(LIFECYCLE_NS, QUERY, &[name]).await {
+    current(client, name).await
+}
+
+/// The committed definition of kind `D` named `name`, if any.
+pub async fn current<D: Governed>(client: &Client, name: &str) -> Result<Option<D>> {
+    match client.evaluate(LIFECYCLE_NS, D::QUERY, &[name]).await {
         Ok(r) => Ok(Some(codec::decode(&r.payload)?)),
         Err(Error::Rpc(cryptanet_proto::Error::Rpc {
             code: tonic::Code::NotFound,
@@ -44,12 +95,12 @@ pub async fn committed(client: &Client, name: &str) -> Result<Option<ChaincodeDe
     }
 }
 
-/// Runs `_lifecycle` `function` (`APPROVE` or `COMMIT`) on `def` as the
-/// admin `admin`, waiting for a VALID commit.
-pub async fn definition_tx(
+/// Runs `_lifecycle` `function` (e.g. `APPROVE` or `COMMIT`) on `def` as
+/// the admin `admin`, waiting for a VALID commit.
+pub async fn definition_tx<D: Definition>(
     admin: &Client,
     function: &str,
-    def: &ChaincodeDefinition,
+    def: &D,
 ) -> Result<crate::client::Committed> {
     admin
         .invoke(LIFECYCLE_NS, function, &[codec::encode(def)?])
@@ -60,33 +111,35 @@ pub async fn definition_tx(
 /// org, each connected to a peer of its own org) approves it, then the
 /// first commits it. Does nothing if exactly `def` is already committed;
 /// fails if another definition holds the same name and sequence.
-pub async fn deploy(approvers: &[Client], def: &ChaincodeDefinition) -> Result<()> {
+pub async fn deploy<D: Governed>(approvers: &[Client], def: &D) -> Result<()> {
     let first = approvers
         .first()
         .ok_or_else(|| Error::Lifecycle("no approving admins given".into()))?;
-    if let Some(current) = committed(first, &def.name).await? {
-        if &current == def {
+    if let Some(now) = current::<D>(first, def.name()).await? {
+        if &now == def {
             return Ok(());
         }
-        if current.sequence >= def.sequence {
+        if now.sequence() >= def.sequence() {
             return Err(Error::Lifecycle(format!(
-                "{} sequence {} is already committed with a different definition",
-                def.name, current.sequence
+                "{} {} sequence {} is already committed with a different definition",
+                D::WHAT,
+                def.name(),
+                now.sequence()
             )));
         }
     }
     for admin in approvers {
-        let done = definition_tx(admin, APPROVE, def).await?;
+        let done = definition_tx(admin, D::APPROVE, def).await?;
         // The committing gateway must have seen every approval before it
         // (and the endorsers it waits for) judge readiness.
         first
             .peer()
             .commit_status(&done.tx_id, crate::client::COMMIT_WAIT)
             .await?;
-        tracing::info!(chaincode = %def.name, sequence = def.sequence, "approved");
+        tracing::info!(what = D::WHAT, name = %def.name(), sequence = def.sequence(), "approved");
     }
-    definition_tx(first, COMMIT, def).await?;
-    tracing::info!(chaincode = %def.name, sequence = def.sequence, "committed");
+    definition_tx(first, D::COMMIT, def).await?;
+    tracing::info!(what = D::WHAT, name = %def.name(), sequence = def.sequence(), "committed");
     Ok(())
 }
 
@@ -167,17 +220,37 @@ async fn connect_and_deploy(
     peers: &[String],
     def: &ChaincodeDefinition,
 ) -> Result<()> {
-    let mut approvers = Vec::new();
-    for (org, addr) in orgs.iter().zip(peers).take(orgs.len() / 2 + 1) {
+    let majority = orgs.len() / 2 + 1;
+    let approvers = org_admins(crypto, &orgs[..majority], &peers[..majority]).await?;
+    deploy(&approvers, def).await
+}
+
+/// Connects as the admin of each of `orgs` (material under
+/// `crypto/<Org>/admin`) to that org's gateway in `peers` (same order).
+pub async fn org_admins(
+    crypto: &std::path::Path,
+    orgs: &[String],
+    peers: &[String],
+) -> Result<Vec<Client>> {
+    if orgs.len() != peers.len() {
+        return Err(Error::Lifecycle(format!(
+            "{} orgs under {} but {} peer addresses: give one gateway per org, in org order",
+            orgs.len(),
+            crypto.display(),
+            peers.len()
+        )));
+    }
+    let mut admins = Vec::new();
+    for (org, addr) in orgs.iter().zip(peers) {
         let admin = crate::material::load_identity(&crypto.join(org).join("admin"))?;
         let uri = if addr.contains("://") {
             addr.clone()
         } else {
             format!("http://{addr}")
         };
-        approvers.push(Client::connect(&uri, admin).await?);
+        admins.push(Client::connect(&uri, admin).await?);
     }
-    deploy(&approvers, def).await
+    Ok(admins)
 }
 
 /// Attempts of [`deploy_blind_write`] before it gives up (about 20 s).

@@ -465,7 +465,7 @@ async fn audit_reproduces_committed_verdicts_and_catches_an_altered_copy() {
     let copy = tempfile::tempdir().unwrap();
     copy_dir(&net.peer_dir(3).join("data/ledger"), copy.path());
 
-    let r = cryptanet_cli::audit::audit(copy.path(), "supply-chain").unwrap();
+    let r = cryptanet_cli::audit::audit(copy.path(), "supply-chain", None).unwrap();
     assert_eq!((r.readings, r.reproduced, r.anomalies), (2, 2, 1), "{r:?}");
     assert!(r.mismatches.is_empty());
 
@@ -492,7 +492,7 @@ async fn audit_reproduces_committed_verdicts_and_catches_an_altered_copy() {
         }
         assert_eq!(altered, 1);
     }
-    let r = cryptanet_cli::audit::audit(copy.path(), "supply-chain").unwrap();
+    let r = cryptanet_cli::audit::audit(copy.path(), "supply-chain", None).unwrap();
     assert_eq!((r.readings, r.reproduced), (2, 1), "{r:?}");
     assert_eq!(r.mismatches.len(), 1);
     assert!(

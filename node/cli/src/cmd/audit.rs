@@ -10,6 +10,11 @@ pub struct AuditArgs {
     /// `data_dir/ledger`, or a copy).
     #[arg(long)]
     pub ledger: PathBuf,
+    /// Directory of installed model files (`<hash>.model`, e.g. a peer's
+    /// `data_dir/models`); default: `models/` beside the ledger directory,
+    /// when there is one. The built-in model is always available.
+    #[arg(long)]
+    pub models: Option<PathBuf>,
     /// The chaincode whose readings to audit.
     #[arg(long, default_value = "supply-chain")]
     pub chaincode: String,
@@ -17,7 +22,11 @@ pub struct AuditArgs {
 
 /// Runs the audit; fails (non-zero exit) on any mismatch.
 pub fn run(args: AuditArgs, out: &mut impl std::io::Write) -> anyhow::Result<()> {
-    let r = crate::audit::audit(&args.ledger, &args.chaincode)?;
+    let models = args.models.clone().or_else(|| {
+        let beside = args.ledger.parent()?.join("models");
+        beside.is_dir().then_some(beside)
+    });
+    let r = crate::audit::audit(&args.ledger, &args.chaincode, models.as_deref())?;
     for m in &r.mismatches {
         writeln!(out, "MISMATCH {}: {}", m.key, m.reason)?;
     }

@@ -203,7 +203,8 @@ async fn run_async(args: ChaincodeArgs, out: &mut impl std::io::Write) -> anyhow
         }
         ChaincodeCommand::Approve { who, def } => {
             let admin = who.connect("admin").await?;
-            let done = lifecycle::definition_tx(&admin, lifecycle::APPROVE, &def.into()).await?;
+            let def: ChaincodeDefinition = def.into();
+            let done = lifecycle::definition_tx(&admin, lifecycle::APPROVE, &def).await?;
             writeln!(
                 out,
                 "approved by {} in block {}",
@@ -232,26 +233,11 @@ async fn run_async(args: ChaincodeArgs, out: &mut impl std::io::Write) -> anyhow
                 std::fs::read(&wasm).with_context(|| format!("reading {}", wasm.display()))?;
             let package = ChaincodePackage::new(&name, bytes)?.to_bytes()?;
             let orgs = lifecycle::org_names(&crypto)?;
-            if orgs.len() != peers.len() {
-                bail!(
-                    "{} orgs under {} but {} --peers",
-                    orgs.len(),
-                    crypto.display(),
-                    peers.len()
-                );
-            }
-            let mut admins = Vec::new();
+            let mut admins = lifecycle::org_admins(&crypto, &orgs, &peers).await?;
             let mut package_id = String::new();
-            for (org, peer) in orgs.iter().zip(&peers) {
-                let who = Identity {
-                    crypto: crypto.clone(),
-                    org: org.clone(),
-                    peer: peer.clone(),
-                };
-                let admin = who.connect("admin").await?;
-                package_id = lifecycle::install(&admin, &package).await?;
+            for (admin, peer) in admins.iter().zip(&peers) {
+                package_id = lifecycle::install(admin, &package).await?;
                 writeln!(out, "installed {package_id} on {peer}")?;
-                admins.push(admin);
             }
             let policy = policy.unwrap_or_else(|| lifecycle::majority_policy(&orgs));
             let current = lifecycle::committed(&admins[0], &name).await?;

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 pub mod audit;
 pub mod chaincode;
 pub mod load;
+pub mod model;
 pub mod orgs;
 pub mod peer;
 pub mod simulate;
@@ -33,6 +34,8 @@ pub enum Command {
     Load(load::LoadArgs),
     /// Chaincode lifecycle: package, install, approve, commit, deploy, show.
     Chaincode(chaincode::ChaincodeArgs),
+    /// Detection models: train, install, approve, activate per product class.
+    Model(model::ModelArgs),
     /// Run a chaincode function as a transaction (endorse, order, commit).
     Invoke(chaincode::CallArgs),
     /// Run a chaincode function as a query on one peer (nothing is ordered).
@@ -55,6 +58,7 @@ impl Cli {
             Command::Peer(args) => peer::run(args, out),
             Command::Load(args) => load::run(args, out),
             Command::Chaincode(args) => chaincode::run(args, out),
+            Command::Model(args) => model::run(args, out),
             Command::Invoke(args) => chaincode::call(args, true, out),
             Command::Query(args) => chaincode::call(args, false, out),
             Command::Audit(args) => audit::run(args, out),
