@@ -128,6 +128,14 @@ pub enum Error {
         /// Why.
         reason: &'static str,
     },
+    /// The model chaincode needs (by hash, or active for its class) is not
+    /// installed on this peer: the peer's fault, not the transaction's, so
+    /// it ends the invocation instead of reaching the guest.
+    #[error("model {model} is not installed on this peer")]
+    ModelNotInstalled {
+        /// Hex hash of the model.
+        model: String,
+    },
     /// The detector failed.
     #[error("detector: {0}")]
     Detect(#[source] BoxError),

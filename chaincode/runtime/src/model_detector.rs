@@ -292,9 +292,15 @@ fn judged(kind: &RuleKind) -> Option<u32> {
 impl Detector for ModelDetector {
     fn detect(&self, model: &[u8], features: &[u8]) -> Result<Vec<u8>> {
         let name = String::from_utf8_lossy(model).into_owned();
-        let m = self
-            .model(&name)
-            .ok_or_else(|| rejected(&name, "no such model on this peer"))?;
+        let m = self.model(&name).ok_or_else(|| {
+            if crate::lifecycle::is_model_hash(&name) {
+                Error::ModelNotInstalled {
+                    model: name.clone(),
+                }
+            } else {
+                rejected(&name, "no such model or product class")
+            }
+        })?;
         let f = Features::decode(features)
             .ok_or_else(|| rejected(&name, "features are not format v1"))?;
         let (spec, current) = context_v1(&f);
@@ -465,7 +471,10 @@ mod tests {
         std::fs::write(dir.path().join(format!("{hash}.model")), COLD_CHAIN_MODEL).unwrap();
         let e = ModelDetector::with_store(dir.path()).unwrap();
         assert!(e.model(&hash).is_none());
-        assert!(e.detect(hash.as_bytes(), &reading(5_000, 100)).is_err());
+        assert!(matches!(
+            e.detect(hash.as_bytes(), &reading(5_000, 100)),
+            Err(Error::ModelNotInstalled { .. })
+        ));
         // Without a store nothing can be installed.
         assert!(ModelDetector::with_builtin()
             .unwrap()

@@ -52,7 +52,9 @@ pub struct AuditReport {
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
     /// The directory is not a ledger (or the models directory is missing).
-    #[error("no ledger or model directory at {0} (give a stopped peer's data_dir/ledger, or a copy)")]
+    #[error(
+        "no ledger or model directory at {0} (give a stopped peer's data_dir/ledger, or a copy)"
+    )]
     Missing(std::path::PathBuf),
     /// The ledger could not be read (e.g. a running peer holds its lock).
     #[error("ledger: {0}")]

@@ -5,7 +5,9 @@
 
 use crate::client::Client;
 use crate::error::{Error, Result};
-use cryptanet_chaincode::lifecycle::{ChaincodeDefinition, Definition, ModelDefinition, LIFECYCLE_NS};
+use cryptanet_chaincode::lifecycle::{
+    ChaincodeDefinition, Definition, ModelDefinition, LIFECYCLE_NS,
+};
 use cryptanet_proto::v1;
 use cryptanet_types::{codec, crypto::sign};
 

@@ -59,9 +59,7 @@ fn bad(reason: String) -> Error {
 /// Parses a training CSV ([`CSV_HEADER`], optional `label` column).
 pub fn parse_csv(text: &str) -> Result<Records> {
     let mut lines = text.lines().enumerate();
-    let (_, header) = lines
-        .next()
-        .ok_or_else(|| bad("the CSV is empty".into()))?;
+    let (_, header) = lines.next().ok_or_else(|| bad("the CSV is empty".into()))?;
     let cols: Vec<&str> = header.split(',').map(str::trim).collect();
     let labelled = match cols.len() {
         9 => false,
@@ -244,7 +242,13 @@ pub fn train(records: &Records, contamination: f64, seed: u64) -> Result<Trained
         Some(y) => {
             let (train, val) = stratified_split(y, 0.7, seed);
             let val_y: Vec<u8> = val.iter().map(|&i| y[i]).collect();
-            Model::train(&FEATURE_NAMES, &x.select(&train), &x.select(&val), &val_y, &cfg)
+            Model::train(
+                &FEATURE_NAMES,
+                &x.select(&train),
+                &x.select(&val),
+                &val_y,
+                &cfg,
+            )
         }
         None => {
             cfg.threshold = ThresholdRule::Contamination(contamination);

@@ -501,3 +501,159 @@ async fn audit_reproduces_committed_verdicts_and_catches_an_altered_copy() {
         r.mismatches
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_activated_by_a_majority_scores_readings_and_is_audited() {
+    use cryptanet_chaincode::lifecycle::ModelDefinition;
+    use cryptanet_cli::{lifecycle, train};
+    let mut net = Net::up(4, FAST);
+    net.deploy_supply_chain(TWO_OF_FOUR).await;
+    let trained = train::train(&train::simulated(5, 40, 0.3), 0.05, 1).unwrap();
+    let bytes = trained.model.to_bytes().unwrap();
+    let hash = trained.model.hash().to_hex();
+    let mut admins = Vec::new();
+    for i in 0..3 {
+        admins.push(net.user(i, "admin", i).await);
+    }
+
+    // Installing takes an admin of the peer's org and real model bytes.
+    let client = net.user(0, "client", 0).await;
+    let err = lifecycle::install_model(&client, &bytes).await.unwrap_err();
+    assert!(err.to_string().to_lowercase().contains("admin"), "{err}");
+    let err = lifecycle::install_model(&admins[0], b"not a model")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("model"), "{err}");
+    // Only Org1's and Org2's peers get the model.
+    for a in &admins[..2] {
+        assert_eq!(lifecycle::install_model(a, &bytes).await.unwrap(), hash);
+    }
+
+    // One approval is not a majority.
+    let def = ModelDefinition {
+        class: "cold-chain".into(),
+        model_hash: hash.clone(),
+        sequence: 1,
+    };
+    lifecycle::definition_tx(&admins[0], lifecycle::APPROVE_MODEL, &def)
+        .await
+        .unwrap();
+    let err = lifecycle::definition_tx(&admins[0], lifecycle::ACTIVATE_MODEL, &def)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("1 of 4 orgs approved"), "{err}");
+    lifecycle::deploy(&admins, &def).await.unwrap();
+    let shown = net
+        .client(0)
+        .await
+        .admin()
+        .query_active_model(cryptanet_proto::v1::QueryActiveModelRequest {
+            class: "cold-chain".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (shown.model_hash.as_str(), shown.sequence),
+        (hash.as_str(), 1)
+    );
+    assert_eq!(shown.approved_orgs, ["Org1MSP", "Org2MSP", "Org3MSP"]);
+    assert!(shown.installed_here);
+
+    // A reading through Org3's gateway, whose peer lacks the model: it
+    // refuses for its own reason and the peers that have the model endorse.
+    let c = net.user(0, "client", 2).await;
+    let reg = c
+        .invoke("supply-chain", "RegisterShipment", &shipment("S7"))
+        .await
+        .unwrap();
+    c.peer().commit_status(&reg.tx_id, WAIT).await.unwrap();
+    let hot = c
+        .invoke(
+            "supply-chain",
+            "RecordReading",
+            &["S7", "1700049600000", "14000", "400", "100", "47.0,8.0"],
+        )
+        .await
+        .unwrap();
+    let record: serde_json::Value = serde_json::from_slice(&hot.response.payload).unwrap();
+    assert_eq!(record["anomalous"], true, "{record}");
+    assert_eq!(record["explanation"]["model"], hash.as_str(), "{record}");
+    assert_eq!(
+        record["explanation"]["breaches"][0]["kind"],
+        "TemperatureAboveSpec"
+    );
+    let (addr, id) = (net.grpc(2), hot.tx_id.to_hex());
+    let shown = tokio::task::spawn_blocking(move || {
+        use clap::Parser as _;
+        let cli =
+            cryptanet_cli::cmd::Cli::parse_from(["cryptanet", "peer", "tx", "--peer", &addr, &id]);
+        let mut out = Vec::new();
+        cli.run(&mut out).map(|()| String::from_utf8(out).unwrap())
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let endorsers: Vec<&str> = shown
+        .lines()
+        .filter(|l| l.contains("endorsed by"))
+        .collect();
+    assert_eq!(endorsers.len(), 2, "{shown}");
+    assert!(
+        endorsers
+            .iter()
+            .all(|l| l.contains("Org1MSP") || l.contains("Org2MSP")),
+        "{shown}"
+    );
+
+    // The active-model read is in the read set: a reading endorsed under
+    // model 1 and committed after the class moved on is an MVCC conflict.
+    let late = c
+        .proposal(
+            "supply-chain",
+            "RecordReading",
+            &["S7", "1700049660000", "5000", "400", "100", "47.0,8.0"],
+        )
+        .unwrap();
+    let endorsed = c.endorse(&late, &[]).await.unwrap();
+    let builtin = cryptanet_chaincode::ModelDetector::with_builtin()
+        .unwrap()
+        .model(cryptanet_chaincode::model_detector::COLD_CHAIN)
+        .unwrap()
+        .hash()
+        .to_hex();
+    let next = ModelDefinition {
+        class: "cold-chain".into(),
+        model_hash: builtin.clone(),
+        sequence: 2,
+    };
+    lifecycle::deploy(&admins, &next).await.unwrap();
+    let s = c.submit(&endorsed, WAIT).await.unwrap();
+    assert_eq!(s.code, V::MvccReadConflict);
+    let again = c
+        .invoke(
+            "supply-chain",
+            "RecordReading",
+            &["S7", "1700049660000", "5000", "400", "100", "47.0,8.0"],
+        )
+        .await
+        .unwrap();
+    let record: serde_json::Value = serde_json::from_slice(&again.response.payload).unwrap();
+    assert_eq!(record["explanation"]["model"], builtin.as_str());
+
+    // The auditor re-derives both verdicts with the models that scored them.
+    let height = net.info(0).await.unwrap().height;
+    while net.info(1).await.unwrap().height < height {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(net.stop(1).success());
+    let copy = tempfile::tempdir().unwrap();
+    copy_dir(&net.peer_dir(1).join("data/ledger"), copy.path());
+    let models = net.peer_dir(1).join("data/models");
+    let r = cryptanet_cli::audit::audit(copy.path(), "supply-chain", Some(&models)).unwrap();
+    assert_eq!((r.readings, r.reproduced, r.anomalies), (2, 2, 1), "{r:?}");
+    // Without the installed model, the first verdict cannot be re-derived.
+    let r = cryptanet_cli::audit::audit(copy.path(), "supply-chain", None).unwrap();
+    assert_eq!((r.readings, r.reproduced), (2, 1), "{r:?}");
+    assert!(r.mismatches[0].reason.contains("not available"), "{r:?}");
+}

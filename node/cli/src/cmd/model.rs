@@ -167,7 +167,12 @@ async fn run_async(args: ModelArgs, out: &mut impl std::io::Write) -> anyhow::Re
             let r = train::simulated(seed, shipments, anomaly_rate);
             std::fs::write(&path, train::to_csv(&r))
                 .with_context(|| format!("writing {}", path.display()))?;
-            writeln!(out, "{} readings written to {}", r.features.len(), path.display())?;
+            writeln!(
+                out,
+                "{} readings written to {}",
+                r.features.len(),
+                path.display()
+            )?;
         }
         ModelCommand::Train {
             csv,
@@ -251,7 +256,11 @@ async fn run_async(args: ModelArgs, out: &mut impl std::io::Write) -> anyhow::Re
             let current: Option<ModelDefinition> = lifecycle::current(&admins[0], &class).await?;
             if let Some(c) = &current {
                 if c.model_hash == model_hash {
-                    writeln!(out, "model {model_hash} is already active for {class} (sequence {})", c.sequence)?;
+                    writeln!(
+                        out,
+                        "model {model_hash} is already active for {class} (sequence {})",
+                        c.sequence
+                    )?;
                     return Ok(());
                 }
             }

@@ -233,7 +233,7 @@ impl Gatherer {
         };
         if proposal.chaincode == LIFECYCLE_NS {
             return Ok(match proposal.function.as_str() {
-                system::APPROVE => {
+                system::APPROVE | system::APPROVE_MODEL => {
                     let creator = self
                         .network
                         .verifier
@@ -241,7 +241,7 @@ impl Gatherer {
                         .map_err(|e| Refusal::new(reason::NOT_A_MEMBER, format!("creator: {e}")))?;
                     peer_of(&creator.msp_id)
                 }
-                system::COMMIT => Policy::OutOf {
+                system::COMMIT | system::ACTIVATE_MODEL => Policy::OutOf {
                     n: self.network.orgs.len() / 2 + 1,
                     rules: self
                         .network

@@ -322,7 +322,9 @@ impl Endorser {
         .map_err(|e| {
             use cryptanet_chaincode::Error as E;
             let why = match &e {
-                E::NotCommitted { .. } | E::NotInstalled { .. } => reason::NOT_FOUND,
+                E::NotCommitted { .. } | E::NotInstalled { .. } | E::ModelNotInstalled { .. } => {
+                    reason::NOT_FOUND
+                }
                 _ => reason::CHAINCODE_ERROR,
             };
             Refusal::new(why, e.to_string())
