@@ -23,7 +23,7 @@ use cryptanet_detect::data::{stratified_split, Matrix};
 use cryptanet_detect::default_model::default_config;
 use cryptanet_detect::features::FEATURE_NAMES;
 use cryptanet_detect::model::{Model, ThresholdRule};
-use cryptanet_detect::sim::{SimConfig, Simulator};
+use cryptanet_detect::sim::{AnomalyKind, SimConfig, Simulator};
 use cryptanet_sdk::detect::Features;
 use std::path::Path;
 
@@ -146,8 +146,22 @@ pub fn to_csv(records: &Records) -> String {
     s
 }
 
+/// Injected anomalies a single v1 record can show: route, timing and stuck
+/// sensors need the shipment's route or earlier readings, which v1 does not
+/// carry, so readings affected only by those are labelled normal.
+pub fn visible_in_v1(kind: AnomalyKind) -> bool {
+    matches!(
+        kind,
+        AnomalyKind::TemperatureSpike
+            | AnomalyKind::CoolingFailure
+            | AnomalyKind::HumidityExcursion
+            | AnomalyKind::QuantityShrinkage
+    )
+}
+
 /// Labelled records of `shipments` simulated shipments (the detection
-/// crate's simulator), as the supply-chain chaincode would record them.
+/// crate's simulator), as the supply-chain chaincode would record them;
+/// labels mark the anomalies a v1 record can show ([`visible_in_v1`]).
 pub fn simulated(seed: u64, shipments: usize, anomaly_rate: f64) -> Records {
     let mut out = Records {
         features: Vec::new(),
@@ -175,7 +189,7 @@ pub fn simulated(seed: u64, shipments: usize, anomaly_rate: f64) -> Records {
                 timestamp_ms: r.reading.timestamp_s.saturating_mul(1000),
             });
             if let Some(labels) = &mut out.labels {
-                labels.push(u8::from(r.label.is_some()));
+                labels.push(u8::from(r.label.is_some_and(visible_in_v1)));
             }
         }
     }
@@ -217,6 +231,9 @@ pub struct Trained {
     pub supervised: bool,
     /// Candidate detectors and their weights.
     pub members: Vec<(&'static str, u32)>,
+    /// Average precision of the ensemble on the validation split
+    /// (supervised training only).
+    pub validation_ap: Option<f64>,
 }
 
 /// Trains a model on `records` (see the module docs for the two modes).
@@ -267,6 +284,7 @@ pub fn train(records: &Records, contamination: f64, seed: u64) -> Result<Trained
         model,
         rows: x.rows(),
         supervised: labels.is_some(),
+        validation_ap: labels.map(|_| report.selection.val_score),
         members: report
             .candidates
             .iter()

@@ -201,8 +201,8 @@ async fn run_async(args: ModelArgs, out: &mut impl std::io::Write) -> anyhow::Re
                 out,
                 "trained on {} readings ({}): members {}, threshold {} ppm\nmodel {} written to {}",
                 t.rows,
-                if t.supervised {
-                    "labelled: members and threshold chosen on a validation split".to_owned()
+                if let Some(ap) = t.validation_ap {
+                    format!("labelled: members and threshold chosen on a validation split, average precision {ap:.3}")
                 } else {
                     format!("unlabelled: contamination {contamination}")
                 },
