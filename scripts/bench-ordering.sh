@@ -37,11 +37,11 @@ echo "peers: $(cat "$DIR"/pids/*.pid | xargs)  (dir $DIR)"
 printf '%-10s %-10s %-12s %-10s %-10s %-10s\n' "offered" "count" "committed/s" "p50 ms" "p99 ms" "max ms"
 for r in "${RATES[@]}"; do
   n=$((r * 10)); [ "$n" -lt 1000 ] && n=1000
-  "$CARGO_TARGET_DIR/release/cryptanet" load --peers "$PEERS" --crypto "$DIR/crypto" --count "$n" --rate "$r" \
+  "$CARGO_TARGET_DIR/release/cryptanet" bench --workload blind-write --peers "$PEERS" --crypto "$DIR/crypto" --count "$n" --rate "$r" \
     --payload-bytes 512 --json "$DIR/r$r.json" --timeout-secs 120 >/dev/null
   python3 - "$DIR/r$r.json" "$r" "$n" <<'PY'
 import json, sys
-d = json.load(open(sys.argv[1])); l = d["latency_ms"]
-print(f'{sys.argv[2]:<10} {sys.argv[3]:<10} {d["tps"]:<12.0f} {l["p50"]:<10.1f} {l["p99"]:<10.1f} {l["max"]:<10.1f}  {d["committed"]}')
+d = json.load(open(sys.argv[1]))["runs"][0]; l = d["latency_ms"]
+print(f'{sys.argv[2]:<10} {sys.argv[3]:<10} {d["ok_per_s"]:<12.0f} {l["p50"]:<10.1f} {l["p99"]:<10.1f} {l["max"]:<10.1f}  {d["by_validation_code"]} {d["by_grpc_error"]}')
 PY
 done

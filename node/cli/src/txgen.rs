@@ -1,5 +1,5 @@
-//! Builds signed, endorsed envelopes without chaincode: the load generator
-//! of `cryptanet load` and the end-to-end tests of ordering and commit.
+//! Builds signed, endorsed envelopes without chaincode: the blind-write
+//! workload of `cryptanet bench` and the end-to-end tests of ordering and commit.
 //!
 //! Each transaction is a blind write of its payload under a key derived from
 //! its nonce (no reads, so it never conflicts), "endorsed" by the given peer

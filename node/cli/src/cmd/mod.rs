@@ -6,8 +6,8 @@
 use clap::{Parser, Subcommand};
 
 pub mod audit;
+pub mod bench;
 pub mod chaincode;
-pub mod load;
 pub mod model;
 pub mod orgs;
 pub mod peer;
@@ -30,8 +30,10 @@ pub enum Command {
     Orgs(orgs::OrgsArgs),
     /// Ask a running peer about itself.
     Peer(peer::PeerArgs),
-    /// Submit signed load to a running network and measure commit latency.
-    Load(load::LoadArgs),
+    /// Benchmark a running network (workloads record-reading, blind-write,
+    /// query; open or closed loop); `load` is the same command.
+    #[command(alias = "load")]
+    Bench(bench::BenchArgs),
     /// Chaincode lifecycle: package, install, approve, commit, deploy, show.
     Chaincode(chaincode::ChaincodeArgs),
     /// Detection models: train, install, approve, activate per product class.
@@ -56,7 +58,7 @@ impl Cli {
         match self.command {
             Command::Orgs(args) => orgs::run(args, out),
             Command::Peer(args) => peer::run(args, out),
-            Command::Load(args) => load::run(args, out),
+            Command::Bench(args) => bench::run(args, out),
             Command::Chaincode(args) => chaincode::run(args, out),
             Command::Model(args) => model::run(args, out),
             Command::Invoke(args) => chaincode::call(args, true, out),

@@ -371,7 +371,7 @@ impl Net {
 
     /// Commits the definition the blind-write transactions run under,
     /// through `_lifecycle` (approvals by a majority of org admins, then
-    /// the commit), as `cryptanet load` does.
+    /// the commit), as `cryptanet bench --workload blind-write` does.
     pub async fn deploy_load(&self) {
         let peers: Vec<String> = (0..self.n).map(|i| self.grpc(i)).collect();
         cryptanet_cli::lifecycle::deploy_blind_write(&self.dir.path().join("crypto"), &peers)
