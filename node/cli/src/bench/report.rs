@@ -124,6 +124,7 @@ pub fn keep_stepping(steps: &[(f64, f64)], p99_bound_ms: f64) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
