@@ -23,7 +23,7 @@ pub mod metrics;
 pub mod persist;
 mod replica;
 pub mod types;
-mod wire_bytes;
+use cryptanet_types::wire_bytes;
 
 #[cfg(test)]
 mod tests;

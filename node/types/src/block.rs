@@ -41,6 +41,7 @@ pub struct BlockMetadata {
     pub validation_codes: Vec<ValidationCode>,
     /// Encoded ordering commit certificate (2f + 1 signed COMMITs), empty
     /// until the ordering service provides it.
+    #[serde(with = "crate::wire_bytes::bytes")]
     pub commit_certificate: Vec<u8>,
 }
 
@@ -50,6 +51,7 @@ pub struct Block {
     /// Header.
     pub header: BlockHeader,
     /// Envelope bytes exactly as ordered.
+    #[serde(with = "crate::wire_bytes::byte_vecs")]
     pub data: Vec<Vec<u8>>,
     /// Metadata.
     pub metadata: BlockMetadata,
@@ -58,7 +60,7 @@ pub struct Block {
 /// Hash of an ordered batch of envelopes: SHA3-256 of its canonical
 /// encoding. This is also the digest PBFT orders and certifies.
 pub fn data_hash(envelopes: &[Vec<u8>]) -> Digest {
-    Digest::of(&codec::encode(envelopes).unwrap_or_default())
+    Digest::of(&codec::encode(&crate::wire_bytes::ByteVecs(envelopes)).unwrap_or_default())
 }
 
 /// Hash of one envelope's bytes (a Merkle leaf).

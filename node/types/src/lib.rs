@@ -22,6 +22,7 @@ pub mod rwset;
 pub mod tx;
 pub mod validation;
 pub mod version;
+pub mod wire_bytes;
 
 pub use block::{Block, BlockHeader, BlockMetadata};
 pub use crypto::{PublicKey, Signature};

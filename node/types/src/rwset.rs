@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KvRead {
     /// The key.
+    #[serde(with = "crate::wire_bytes::bytes")]
     pub key: Vec<u8>,
     /// Its committed version at simulation time, None if it did not exist.
     pub version: Option<Version>,
@@ -21,8 +22,10 @@ pub struct KvRead {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KvWrite {
     /// The key.
+    #[serde(with = "crate::wire_bytes::bytes")]
     pub key: Vec<u8>,
     /// The new value; `None` deletes the key.
+    #[serde(with = "crate::wire_bytes::opt_bytes")]
     pub value: Option<Vec<u8>>,
 }
 
@@ -39,8 +42,10 @@ impl KvWrite {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RangeQueryInfo {
     /// Start key, inclusive.
+    #[serde(with = "crate::wire_bytes::bytes")]
     pub start: Vec<u8>,
     /// End key, exclusive (empty: unbounded).
+    #[serde(with = "crate::wire_bytes::bytes")]
     pub end: Vec<u8>,
     /// True when the chaincode read the iterator to its end; false when it
     /// stopped early, in which case only the returned prefix is checked.

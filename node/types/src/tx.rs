@@ -19,10 +19,13 @@ pub struct Proposal {
     /// Function to invoke.
     pub function: String,
     /// Arguments, opaque to the platform.
+    #[serde(with = "crate::wire_bytes::byte_vecs")]
     pub args: Vec<Vec<u8>>,
     /// Creator's X.509 certificate, DER.
+    #[serde(with = "crate::wire_bytes::bytes")]
     pub creator: Vec<u8>,
     /// Client-chosen random nonce (at least 16 bytes recommended).
+    #[serde(with = "crate::wire_bytes::bytes")]
     pub nonce: Vec<u8>,
     /// Client timestamp, unix milliseconds (informational, not trusted).
     pub timestamp_ms: u64,
@@ -56,6 +59,7 @@ pub fn transient_hash(transient: &Transient) -> Result<Digest> {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedProposal {
     /// Canonical encoding of a [`Proposal`].
+    #[serde(with = "crate::wire_bytes::bytes")]
     pub proposal_bytes: Vec<u8>,
     /// Creator's signature over `proposal_bytes`.
     pub signature: Signature,
@@ -89,6 +93,7 @@ pub struct Response {
     /// Human-readable message.
     pub message: String,
     /// Returned bytes.
+    #[serde(with = "crate::wire_bytes::bytes")]
     pub payload: Vec<u8>,
 }
 
@@ -98,6 +103,7 @@ pub struct ChaincodeEvent {
     /// Event name, e.g. `AnomalyDetected`.
     pub name: String,
     /// Event payload.
+    #[serde(with = "crate::wire_bytes::bytes")]
     pub payload: Vec<u8>,
 }
 
@@ -123,6 +129,7 @@ pub struct ProposalResponsePayload {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Endorsement {
     /// Endorsing peer's certificate, DER.
+    #[serde(with = "crate::wire_bytes::bytes")]
     pub endorser: Vec<u8>,
     /// Signature over the response payload bytes.
     pub signature: Signature,
@@ -133,10 +140,12 @@ pub struct Endorsement {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TxPayload {
     /// The exact proposal bytes the creator signed.
+    #[serde(with = "crate::wire_bytes::bytes")]
     pub proposal_bytes: Vec<u8>,
     /// The creator's signature over `proposal_bytes`.
     pub proposal_signature: Signature,
     /// The exact [`ProposalResponsePayload`] bytes the endorsers signed.
+    #[serde(with = "crate::wire_bytes::bytes")]
     pub response_bytes: Vec<u8>,
     /// Endorsements over `response_bytes`.
     pub endorsements: Vec<Endorsement>,
@@ -146,6 +155,7 @@ pub struct TxPayload {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Envelope {
     /// Canonical encoding of a [`TxPayload`].
+    #[serde(with = "crate::wire_bytes::bytes")]
     pub payload: Vec<u8>,
     /// Creator's signature over `payload`.
     pub signature: Signature,

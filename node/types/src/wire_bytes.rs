@@ -7,8 +7,9 @@
 //! `serialize_bytes` / `deserialize_byte_buf` changes no encoded byte, only
 //! the cost: a 1 MiB batch is copied instead of visited a million times.
 //!
-//! Use with `#[serde(with = "crate::wire_bytes::bytes")]` on a `Vec<u8>` and
-//! `#[serde(with = "crate::wire_bytes::byte_vecs")]` on a `Vec<Vec<u8>>`.
+//! Use with `#[serde(with = "cryptanet_types::wire_bytes::bytes")]` on a
+//! `Vec<u8>`, `byte_vecs` on a `Vec<Vec<u8>>` and `opt_bytes` on an
+//! `Option<Vec<u8>>`.
 
 use serde::de::{Error as _, SeqAccess, Visitor};
 use serde::ser::SerializeSeq;
@@ -74,7 +75,7 @@ pub mod bytes {
 pub mod byte_vecs {
     use super::*;
 
-    struct Ref<'a>(&'a [u8]);
+    pub(super) struct Ref<'a>(pub(super) &'a [u8]);
 
     impl Serialize for Ref<'_> {
         fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -117,16 +118,64 @@ pub mod byte_vecs {
     }
 }
 
+/// A borrowed `&[Vec<u8>]` that serializes like a `byte_vecs` field (for
+/// encoding a bare list of byte strings, e.g. a block's data).
+pub struct ByteVecs<'a>(pub &'a [Vec<u8>]);
+
+impl Serialize for ByteVecs<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        byte_vecs::serialize(self.0, s)
+    }
+}
+
+/// `Option<Vec<u8>>` with the byte string inside as a byte string.
+pub mod opt_bytes {
+    use super::*;
+
+    /// Serializes `Some` contents with `serialize_bytes`.
+    pub fn serialize<S: Serializer>(v: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(b) => s.serialize_some(&byte_vecs::Ref(b)),
+            None => s.serialize_none(),
+        }
+    }
+
+    struct OptVisitor;
+
+    impl<'de> Visitor<'de> for OptVisitor {
+        type Value = Option<Vec<u8>>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an optional byte string")
+        }
+
+        fn visit_none<E: serde::de::Error>(self) -> Result<Option<Vec<u8>>, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Option<Vec<u8>>, D::Error> {
+            Bytes::deserialize(d).map(|b| Some(b.0))
+        }
+    }
+
+    /// Deserializes an optional byte string.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+        d.deserialize_option(OptVisitor)
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
-    use cryptanet_types::codec;
+    use crate::codec;
     use serde::{Deserialize, Serialize};
 
     #[derive(Serialize, Deserialize, PartialEq, Debug)]
     struct Plain {
         a: Vec<u8>,
         b: Vec<Vec<u8>>,
+        c: Option<Vec<u8>>,
+        d: Option<Vec<u8>>,
     }
 
     #[derive(Serialize, Deserialize, PartialEq, Debug)]
@@ -135,6 +184,10 @@ mod tests {
         a: Vec<u8>,
         #[serde(with = "super::byte_vecs")]
         b: Vec<Vec<u8>>,
+        #[serde(with = "super::opt_bytes")]
+        c: Option<Vec<u8>>,
+        #[serde(with = "super::opt_bytes")]
+        d: Option<Vec<u8>>,
     }
 
     #[test]
@@ -146,18 +199,26 @@ mod tests {
                 .iter()
                 .map(|&l| (0..l + la % 5).map(|i| i as u8).collect())
                 .collect();
+            let c = Some(a.iter().rev().copied().collect::<Vec<u8>>());
             let plain = codec::encode(&Plain {
                 a: a.clone(),
                 b: b.clone(),
+                c: c.clone(),
+                d: None,
             })
             .unwrap();
             let fast = codec::encode(&Fast {
                 a: a.clone(),
                 b: b.clone(),
+                c: c.clone(),
+                d: None,
             })
             .unwrap();
             assert_eq!(plain, fast, "length {la}");
-            assert_eq!(codec::decode::<Fast>(&plain).unwrap(), Fast { a, b });
+            assert_eq!(
+                codec::decode::<Fast>(&plain).unwrap(),
+                Fast { a, b, c, d: None }
+            );
         }
     }
 
@@ -166,6 +227,8 @@ mod tests {
         let good = codec::encode(&Fast {
             a: vec![1; 40],
             b: vec![vec![2; 30]; 3],
+            c: Some(vec![3; 20]),
+            d: None,
         })
         .unwrap();
         for cut in 0..good.len() {
