@@ -77,10 +77,16 @@ pub fn validate_block(
     // Keys written by earlier valid transactions of this block, per namespace.
     let mut written: HashMap<String, BTreeSet<Vec<u8>>> = HashMap::new();
     for bytes in &block.data {
-        let code = validate_one(bytes, ledger, verifier, policy, &mut seen, &written);
-        if let (ValidationCode::Valid, Some(d)) = (code, decode_writes(bytes)) {
-            for (ns, keys) in d {
-                written.entry(ns).or_default().extend(keys);
+        // Decoded once: the checks and, when valid, its writes.
+        let Some(d) = decode(bytes) else {
+            codes.push(ValidationCode::BadPayload);
+            continue;
+        };
+        let code = validate_one(&d, ledger, verifier, policy, &mut seen, &written);
+        if code == ValidationCode::Valid {
+            for ns in d.response.rwset.ns {
+                let keys = ns.writes.into_iter().map(|w| w.key);
+                written.entry(ns.namespace).or_default().extend(keys);
             }
         }
         codes.push(code);
@@ -88,29 +94,14 @@ pub fn validate_block(
     codes
 }
 
-fn decode_writes(bytes: &[u8]) -> Option<Vec<(String, Vec<Vec<u8>>)>> {
-    let d = decode(bytes)?;
-    Some(
-        d.response
-            .rwset
-            .ns
-            .into_iter()
-            .map(|ns| (ns.namespace, ns.writes.into_iter().map(|w| w.key).collect()))
-            .collect(),
-    )
-}
-
 fn validate_one(
-    bytes: &[u8],
+    d: &Decoded,
     ledger: &Ledger,
     verifier: &Verifier,
     policy: &dyn EndorsementPolicy,
     seen: &mut HashSet<Digest>,
     written: &HashMap<String, BTreeSet<Vec<u8>>>,
 ) -> ValidationCode {
-    let Some(d) = decode(bytes) else {
-        return ValidationCode::BadPayload;
-    };
     let now = (d.proposal.timestamp_ms / 1000) as i64;
 
     // 3. Creator: membership and role, then both signatures.
