@@ -123,14 +123,7 @@ impl ModelDetector {
         let model = check_model(bytes)?;
         let hash = model.hash().to_hex();
         let path = dir.join(format!("{hash}.model"));
-        let io = |op, source| Error::Io {
-            op,
-            path: path.clone(),
-            source,
-        };
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        std::fs::write(&tmp, bytes).map_err(|e| io("write model", e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| io("rename model", e))?;
+        crate::lifecycle::install::write_atomically(&path, bytes)?;
         self.insert(model);
         tracing::info!(model = %hash, "model installed");
         Ok(hash)

@@ -46,38 +46,58 @@ impl Governed for ModelDefinition {
     const QUERY: &'static str = QUERY_MODEL;
 }
 
+/// What an admin's install request carries besides the bytes: the admin's
+/// certificate and signature over them.
+fn admin_signed(admin: &Client, bytes: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let id = admin.identity();
+    (
+        id.cert_der().to_vec(),
+        sign(id.signing_key(), bytes).0.to_vec(),
+    )
+}
+
 /// Installs model bytes on the peer `admin` is connected to (the admin must
 /// belong to that peer's org); returns the model hash.
 pub async fn install_model(admin: &Client, model: &[u8]) -> Result<String> {
+    let (admin_certificate, signature) = admin_signed(admin, model);
     let request = v1::InstallModelRequest {
         model: model.to_vec(),
-        admin_certificate: admin.identity().cert_der().to_vec(),
-        signature: sign(admin.identity().signing_key(), model).0.to_vec(),
+        admin_certificate,
+        signature,
     };
-    let reply = admin
-        .peer()
-        .admin()
-        .install_model(request)
-        .await
-        .map_err(cryptanet_proto::Error::from)?;
-    Ok(reply.into_inner().model_hash)
+    let mut api = admin.peer().admin();
+    let reply = api.install_model(request).await;
+    Ok(reply
+        .map_err(cryptanet_proto::Error::from)?
+        .into_inner()
+        .model_hash)
 }
 
 /// Installs package bytes on the peer `admin` is connected to (the admin
 /// must belong to that peer's org); returns the package id.
 pub async fn install(admin: &Client, package: &[u8]) -> Result<String> {
+    let (admin_certificate, signature) = admin_signed(admin, package);
     let request = v1::InstallChaincodeRequest {
         package: package.to_vec(),
-        admin_certificate: admin.identity().cert_der().to_vec(),
-        signature: sign(admin.identity().signing_key(), package).0.to_vec(),
+        admin_certificate,
+        signature,
     };
-    let reply = admin
-        .peer()
-        .admin()
-        .install_chaincode(request)
-        .await
-        .map_err(cryptanet_proto::Error::from)?;
-    Ok(reply.into_inner().package_id)
+    let mut api = admin.peer().admin();
+    let reply = api.install_chaincode(request).await;
+    Ok(reply
+        .map_err(cryptanet_proto::Error::from)?
+        .into_inner()
+        .package_id)
+}
+
+/// Runs one `_lifecycle` step (`D::APPROVE` when `approve`, else
+/// `D::COMMIT`) for `def` as `admin`; returns the block it committed in.
+pub async fn step<D: Governed>(admin: &Client, approve: bool, def: &D) -> Result<u64> {
+    let function = if approve { D::APPROVE } else { D::COMMIT };
+    Ok(definition_tx(admin, function, def)
+        .await?
+        .status
+        .block_number)
 }
 
 /// The committed chaincode definition of `name`, if any.

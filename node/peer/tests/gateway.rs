@@ -34,6 +34,21 @@ async fn custodian(c: &Client, id: &str) -> String {
     v["custodian"].as_str().unwrap().to_owned()
 }
 
+/// What `cryptanet peer tx` prints for `tx_id`, asking peer `i`.
+async fn peer_tx(net: &Net, i: usize, tx_id: &Digest) -> String {
+    let (addr, id) = (net.grpc(i), tx_id.to_hex());
+    tokio::task::spawn_blocking(move || {
+        use clap::Parser as _;
+        let cli =
+            cryptanet_cli::cmd::Cli::parse_from(["cryptanet", "peer", "tx", "--peer", &addr, &id]);
+        let mut out = Vec::new();
+        cli.run(&mut out).map(|()| String::from_utf8(out).unwrap())
+    })
+    .await
+    .unwrap()
+    .unwrap()
+}
+
 /// Signs `payload` as the client and submits it through `c`, returning the
 /// validation code.
 async fn submit_payload(c: &Client, payload: &TxPayload) -> V {
@@ -105,17 +120,7 @@ async fn an_invoke_through_any_peer_commits_on_all_four_and_streams() {
         )
     );
     // The CLI shows the committed transaction from any peer.
-    let (addr, id) = (net.grpc(3), done.tx_id.to_hex());
-    let shown = tokio::task::spawn_blocking(move || {
-        use clap::Parser as _;
-        let cli =
-            cryptanet_cli::cmd::Cli::parse_from(["cryptanet", "peer", "tx", "--peer", &addr, &id]);
-        let mut out = Vec::new();
-        cli.run(&mut out).map(|()| String::from_utf8(out).unwrap())
-    })
-    .await
-    .unwrap()
-    .unwrap();
+    let shown = peer_tx(&net, 3, &done.tx_id).await;
     assert!(shown.contains(": VALID"), "{shown}");
     assert!(
         shown.contains("supply-chain.RegisterShipment(\"S1\""),
@@ -583,17 +588,7 @@ async fn a_model_activated_by_a_majority_scores_readings_and_is_audited() {
         record["explanation"]["breaches"][0]["kind"],
         "TemperatureAboveSpec"
     );
-    let (addr, id) = (net.grpc(2), hot.tx_id.to_hex());
-    let shown = tokio::task::spawn_blocking(move || {
-        use clap::Parser as _;
-        let cli =
-            cryptanet_cli::cmd::Cli::parse_from(["cryptanet", "peer", "tx", "--peer", &addr, &id]);
-        let mut out = Vec::new();
-        cli.run(&mut out).map(|()| String::from_utf8(out).unwrap())
-    })
-    .await
-    .unwrap()
-    .unwrap();
+    let shown = peer_tx(&net, 2, &hot.tx_id).await;
     let endorsers: Vec<&str> = shown
         .lines()
         .filter(|l| l.contains("endorsed by"))

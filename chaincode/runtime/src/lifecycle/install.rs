@@ -9,6 +9,19 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
+/// Writes `bytes` to `path` through a temporary file and a rename, so a
+/// crash never leaves a half-written file under the final name.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let io = |op, source| Error::Io {
+        op,
+        path: path.to_owned(),
+        source,
+    };
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, bytes).map_err(|e| io("write", e))?;
+    std::fs::rename(&tmp, path).map_err(|e| io("rename", e))
+}
+
 /// Installed packages on disk, with their compiled form cached in memory.
 pub struct InstallStore {
     dir: PathBuf,
@@ -40,14 +53,7 @@ impl InstallStore {
         let code = runtime.load(&package.wasm)?;
         let id = package_id(&package.metadata.label, package_bytes);
         let path = self.path(&Digest::of(package_bytes));
-        let io = |op, source| Error::Io {
-            op,
-            path: path.clone(),
-            source,
-        };
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        std::fs::write(&tmp, package_bytes).map_err(|e| io("write package", e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| io("rename package", e))?;
+        write_atomically(&path, package_bytes)?;
         self.lock().insert(id.clone(), code);
         tracing::info!(package_id = %id, "chaincode installed");
         Ok(id)

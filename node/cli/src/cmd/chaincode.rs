@@ -95,12 +95,9 @@ pub enum ChaincodeCommand {
     /// Install on every peer, approve for a majority of orgs and commit:
     /// `--peers` lists one gateway per org, in org order.
     Deploy {
-        /// Org material directory.
-        #[arg(long, default_value = "run/network/crypto")]
-        crypto: PathBuf,
-        /// Gateways, one per org in sorted org order (comma-separated).
-        #[arg(long, value_delimiter = ',', required = true)]
-        peers: Vec<String>,
+        /// The orgs and their gateways.
+        #[command(flatten)]
+        orgs: AllOrgs,
         /// The wasm module.
         #[arg(long)]
         wasm: PathBuf,
@@ -123,6 +120,17 @@ pub enum ChaincodeCommand {
         /// Chaincode name.
         name: String,
     },
+}
+
+/// Every org's admin, each through its own org's gateway.
+#[derive(Debug, Args, Clone)]
+pub struct AllOrgs {
+    /// Org material directory.
+    #[arg(long, default_value = "run/network/crypto")]
+    pub crypto: PathBuf,
+    /// Gateways, one per org in sorted org order (comma-separated).
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub peers: Vec<String>,
 }
 
 /// A chaincode definition on the command line.
@@ -202,28 +210,21 @@ async fn run_async(args: ChaincodeArgs, out: &mut impl std::io::Write) -> anyhow
             writeln!(out, "{}", lifecycle::install(&admin, &bytes).await?)?;
         }
         ChaincodeCommand::Approve { who, def } => {
-            let admin = who.connect("admin").await?;
             let def: ChaincodeDefinition = def.into();
-            let done = lifecycle::definition_tx(&admin, lifecycle::APPROVE, &def).await?;
-            writeln!(
-                out,
-                "approved by {} in block {}",
-                who.org, done.status.block_number
-            )?;
+            let block = lifecycle::step(&who.connect("admin").await?, true, &def).await?;
+            writeln!(out, "approved by {} in block {block}", who.org)?;
         }
         ChaincodeCommand::Commit { who, def } => {
-            let admin = who.connect("admin").await?;
             let def: ChaincodeDefinition = def.into();
-            let done = lifecycle::definition_tx(&admin, lifecycle::COMMIT, &def).await?;
+            let block = lifecycle::step(&who.connect("admin").await?, false, &def).await?;
             writeln!(
                 out,
-                "committed {} sequence {} in block {}",
-                def.name, def.sequence, done.status.block_number
+                "committed {} sequence {} in block {block}",
+                def.name, def.sequence
             )?;
         }
         ChaincodeCommand::Deploy {
-            crypto,
-            peers,
+            orgs: AllOrgs { crypto, peers },
             wasm,
             name,
             policy,

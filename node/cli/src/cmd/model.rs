@@ -3,7 +3,7 @@
 //! chaincode. Once active, every endorser scores that class's readings with
 //! it (see `cryptanet_chaincode::lifecycle::model`).
 
-use crate::cmd::chaincode::Identity;
+use crate::cmd::chaincode::{AllOrgs, Identity};
 use crate::lifecycle;
 use crate::train::{self, Records};
 use anyhow::{bail, Context as _};
@@ -90,12 +90,9 @@ pub enum ModelCommand {
     /// Install on every peer, approve for a majority of orgs and activate:
     /// `--peers` lists one gateway per org, in org order.
     Deploy {
-        /// Org material directory.
-        #[arg(long, default_value = "run/network/crypto")]
-        crypto: PathBuf,
-        /// Gateways, one per org in sorted org order (comma-separated).
-        #[arg(long, value_delimiter = ',', required = true)]
-        peers: Vec<String>,
+        /// The orgs and their gateways.
+        #[command(flatten)]
+        orgs: AllOrgs,
         /// The model file.
         #[arg(long)]
         model: PathBuf,
@@ -157,6 +154,7 @@ fn read(path: &PathBuf) -> anyhow::Result<Vec<u8>> {
 }
 
 async fn run_async(args: ModelArgs, out: &mut impl std::io::Write) -> anyhow::Result<()> {
+    let approve = matches!(args.command, ModelCommand::Approve { .. });
     match args.command {
         ModelCommand::Sample {
             shipments,
@@ -219,29 +217,22 @@ async fn run_async(args: ModelArgs, out: &mut impl std::io::Write) -> anyhow::Re
             let admin = who.connect("admin").await?;
             writeln!(out, "{}", lifecycle::install_model(&admin, &bytes).await?)?;
         }
-        ModelCommand::Approve { who, def } => {
-            let admin = who.connect("admin").await?;
+        ModelCommand::Approve { who, def } | ModelCommand::Activate { who, def } => {
             let def: ModelDefinition = def.into();
-            let done = lifecycle::definition_tx(&admin, lifecycle::APPROVE_MODEL, &def).await?;
+            let block = lifecycle::step(&who.connect("admin").await?, approve, &def).await?;
+            let did = if approve {
+                format!("{} approved", who.org)
+            } else {
+                "activated".to_owned()
+            };
             writeln!(
                 out,
-                "{} approved model {} for {} (sequence {}) in block {}",
-                who.org, def.model_hash, def.class, def.sequence, done.status.block_number
-            )?;
-        }
-        ModelCommand::Activate { who, def } => {
-            let admin = who.connect("admin").await?;
-            let def: ModelDefinition = def.into();
-            let done = lifecycle::definition_tx(&admin, lifecycle::ACTIVATE_MODEL, &def).await?;
-            writeln!(
-                out,
-                "model {} active for {} (sequence {}) from block {}",
-                def.model_hash, def.class, def.sequence, done.status.block_number
+                "{did} model {} for {} (sequence {}) in block {block}",
+                def.model_hash, def.class, def.sequence
             )?;
         }
         ModelCommand::Deploy {
-            crypto,
-            peers,
+            orgs: AllOrgs { crypto, peers },
             model,
             class,
         } => {

@@ -5,7 +5,9 @@
 
 use super::Services;
 use crate::run::unix_now;
-use cryptanet_chaincode::lifecycle::{check_commit_readiness, query_active_model, query_committed};
+use cryptanet_chaincode::lifecycle::{
+    check_commit_readiness, query_active_model, query_committed, Definition,
+};
 use cryptanet_proto::status::{error, reason};
 use cryptanet_proto::v1::{self, admin_server};
 use cryptanet_types::identity::{Identity, Role};
@@ -57,13 +59,24 @@ impl Admin {
         Ok(admin)
     }
 
-    fn member_orgs(&self) -> Vec<String> {
-        self.0
+    /// Member orgs whose approval of exactly `def` is on the ledger.
+    fn approved_orgs<D: Definition>(
+        &self,
+        state: &dyn cryptanet_chaincode::StateView,
+        def: &D,
+    ) -> Result<Vec<String>, Status> {
+        let orgs: Vec<String> = self
+            .0
             .network
             .orgs
             .iter()
             .map(|o| o.msp_id.clone())
-            .collect()
+            .collect();
+        Ok(check_commit_readiness(state, &orgs, def)
+            .map_err(|e| Status::internal(e.to_string()))?
+            .into_iter()
+            .filter_map(|(org, ok)| ok.then_some(org))
+            .collect())
     }
 }
 
@@ -159,11 +172,7 @@ impl admin_server::Admin for Admin {
                     format!("chaincode {name} is not committed"),
                 )
             })?;
-        let approved_orgs = check_commit_readiness(state.as_ref(), &self.member_orgs(), &def)
-            .map_err(|e| Status::internal(e.to_string()))?
-            .into_iter()
-            .filter_map(|(org, ok)| ok.then_some(org))
-            .collect();
+        let approved_orgs = self.approved_orgs(state.as_ref(), &def)?;
         Ok(Response::new(v1::ChaincodeDefinition {
             name: def.name,
             sequence: def.sequence,
@@ -226,11 +235,7 @@ impl admin_server::Admin for Admin {
                     format!("no model is active for product class {class}"),
                 )
             })?;
-        let approved_orgs = check_commit_readiness(state.as_ref(), &self.member_orgs(), &def)
-            .map_err(|e| Status::internal(e.to_string()))?
-            .into_iter()
-            .filter_map(|(org, ok)| ok.then_some(org))
-            .collect();
+        let approved_orgs = self.approved_orgs(state.as_ref(), &def)?;
         let installed_here = self
             .0
             .gatherer
