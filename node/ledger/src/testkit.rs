@@ -82,7 +82,7 @@ pub fn block(seed: u64, number: u64, previous_hash: Digest, shape: Shape) -> Res
     let mut codes = Vec::with_capacity(shape.txs);
     for t in 0..shape.txs {
         let mut writes = Vec::with_capacity(shape.writes_per_tx);
-        let delete = shape.delete_every != 0 && rng.next_u64() % shape.delete_every == 0;
+        let delete = shape.delete_every != 0 && rng.next_u64().is_multiple_of(shape.delete_every);
         for _ in 0..shape.writes_per_tx {
             let k = rng.next_u64() % shape.key_space.max(1);
             let key = format!("key{k:012}").into_bytes();
@@ -146,7 +146,8 @@ pub fn block(seed: u64, number: u64, previous_hash: Digest, shape: Shape) -> Res
             signature: Signature([0; 64]),
         };
         data.push(env.to_bytes()?);
-        let invalid = shape.invalid_every != 0 && rng.next_u64() % shape.invalid_every == 0;
+        let invalid =
+            shape.invalid_every != 0 && rng.next_u64().is_multiple_of(shape.invalid_every);
         codes.push(if invalid {
             ValidationCode::MvccReadConflict
         } else {
@@ -158,12 +159,14 @@ pub fn block(seed: u64, number: u64, previous_hash: Digest, shape: Shape) -> Res
     Ok(b)
 }
 
+/// World state as [`replay`] computes it: (namespace, key) → (value,
+/// version).
+pub type ReplayedState = BTreeMap<(String, Vec<u8>), (Vec<u8>, cryptanet_types::Version)>;
+
 /// World state (namespace, key) → (value, version) after replaying
 /// `blocks` in order, computed in memory without RocksDB: the reference
 /// the crash test compares the ledger against.
-pub fn replay(
-    blocks: &[Block],
-) -> Result<BTreeMap<(String, Vec<u8>), (Vec<u8>, cryptanet_types::Version)>> {
+pub fn replay(blocks: &[Block]) -> Result<ReplayedState> {
     let mut state = BTreeMap::new();
     for b in blocks {
         for (i, (bytes, code)) in b.data.iter().zip(&b.metadata.validation_codes).enumerate() {
