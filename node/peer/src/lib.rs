@@ -32,5 +32,6 @@ pub mod store;
 pub mod sync;
 pub mod timers;
 pub mod validate;
+mod validate_sigs;
 
 pub use error::{Error, Result};

@@ -37,12 +37,12 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 pub use crate::policy::{EndorsementPolicy, LifecyclePolicy, MajorityOfOrgs, PolicyInput};
 
 /// A decoded transaction, as far as validation needs it.
-struct Decoded {
-    tx_id: Digest,
-    proposal: Proposal,
-    payload: TxPayload,
-    envelope: Envelope,
-    response: ProposalResponsePayload,
+pub(crate) struct Decoded {
+    pub(crate) tx_id: Digest,
+    pub(crate) proposal: Proposal,
+    pub(crate) payload: TxPayload,
+    pub(crate) envelope: Envelope,
+    pub(crate) response: ProposalResponsePayload,
 }
 
 fn decode(bytes: &[u8]) -> Option<Decoded> {
@@ -76,13 +76,23 @@ pub fn validate_block(
     let mut seen: HashSet<Digest> = HashSet::new();
     // Keys written by earlier valid transactions of this block, per namespace.
     let mut written: HashMap<String, BTreeSet<Vec<u8>>> = HashMap::new();
-    for bytes in &block.data {
-        // Decoded once: the checks and, when valid, its writes.
-        let Some(d) = decode(bytes) else {
+    // Decoded once: signatures in batches, the checks and, when valid, its writes.
+    let decoded: Vec<Option<Decoded>> = block.data.iter().map(|b| decode(b)).collect();
+    let verified = crate::validate_sigs::preverify(&decoded, verifier);
+    for (d, sigs_verified) in decoded.into_iter().zip(verified) {
+        let Some(d) = d else {
             codes.push(ValidationCode::BadPayload);
             continue;
         };
-        let code = validate_one(&d, ledger, verifier, policy, &mut seen, &written);
+        let code = validate_one(
+            &d,
+            sigs_verified,
+            ledger,
+            verifier,
+            policy,
+            &mut seen,
+            &written,
+        );
         if code == ValidationCode::Valid {
             for ns in d.response.rwset.ns {
                 let keys = ns.writes.into_iter().map(|w| w.key);
@@ -94,8 +104,11 @@ pub fn validate_block(
     codes
 }
 
+/// `sigs_verified`: every signature of `d` already verified in a batch, so
+/// only its signers' certificates are checked here.
 fn validate_one(
     d: &Decoded,
+    sigs_verified: bool,
     ledger: &Ledger,
     verifier: &Verifier,
     policy: &dyn EndorsementPolicy,
@@ -103,6 +116,13 @@ fn validate_one(
     written: &HashMap<String, BTreeSet<Vec<u8>>>,
 ) -> ValidationCode {
     let now = (d.proposal.timestamp_ms / 1000) as i64;
+    let check = |cert: &[u8], role: Option<Role>, msg: &[u8], sig| {
+        if sigs_verified {
+            verifier.identify(cert, role, now)
+        } else {
+            verifier.verify(cert, role, msg, sig, now)
+        }
+    };
 
     // 3. Creator: membership and role, then both signatures.
     let creator = &d.proposal.creator;
@@ -113,24 +133,20 @@ fn validate_one(
     if !matches!(role, Role::Client | Role::Admin) {
         return ValidationCode::CreatorNotMember;
     }
-    let envelope_ok = verifier
-        .verify(
-            creator,
-            Some(role),
-            &d.envelope.payload,
-            &d.envelope.signature,
-            now,
-        )
-        .is_ok();
-    let proposal_ok = verifier
-        .verify(
-            creator,
-            Some(role),
-            &d.payload.proposal_bytes,
-            &d.payload.proposal_signature,
-            now,
-        )
-        .is_ok();
+    let envelope_ok = check(
+        creator,
+        Some(role),
+        &d.envelope.payload,
+        &d.envelope.signature,
+    )
+    .is_ok();
+    let proposal_ok = check(
+        creator,
+        Some(role),
+        &d.payload.proposal_bytes,
+        &d.payload.proposal_signature,
+    )
+    .is_ok();
     if !envelope_ok || !proposal_ok {
         return ValidationCode::BadCreatorSignature;
     }
@@ -163,12 +179,11 @@ fn validate_one(
     let mut endorsers: Vec<Signer> = Vec::with_capacity(d.payload.endorsements.len());
     let mut distinct: HashSet<Digest> = HashSet::new();
     for e in &d.payload.endorsements {
-        match verifier.verify(
+        match check(
             &e.endorser,
             Some(Role::Peer),
             &d.payload.response_bytes,
             &e.signature,
-            now,
         ) {
             // The same peer endorsing twice counts once.
             Ok(id) if distinct.insert(id.cert_digest) => endorsers.push(Signer {

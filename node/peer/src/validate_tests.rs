@@ -455,3 +455,52 @@ fn model_activations_follow_the_lifecycle_rules() {
         .unwrap()
         .is_some());
 }
+
+#[test]
+fn batched_signature_checks_still_find_each_forgery_in_a_large_block() {
+    let mut w = world();
+    let peers = w.peers.clone();
+    let e: Vec<&LocalIdentity> = peers.iter().take(3).collect();
+    let client = w.client.clone();
+    let n = crate::validate_sigs::CHUNK_TXS * 3 + 5;
+    let mut data: Vec<Vec<u8>> = (0..n)
+        .map(|i| {
+            tx(
+                &client,
+                &e,
+                format!("b{i}").as_bytes(),
+                write(&format!("k{i}"), "v"),
+            )
+        })
+        .collect();
+    // A forged endorsement in the first chunk, a bad envelope signature in
+    // the third, and a forged proposal signature in the last (short) one.
+    let forge = |bytes: &[u8], what: usize| {
+        let mut env = Envelope::from_bytes(bytes).unwrap();
+        let mut p: TxPayload = codec::decode(&env.payload).unwrap();
+        match what {
+            0 => p.endorsements[2].signature.0[1] ^= 1,
+            1 => {}
+            _ => p.proposal_signature.0[2] ^= 1,
+        }
+        env.payload = codec::encode(&p).unwrap();
+        env.signature = client.sign(&env.payload);
+        if what == 1 {
+            env.signature.0[60] ^= 1;
+        }
+        env.to_bytes().unwrap()
+    };
+    let (a, b, c) = (3, crate::validate_sigs::CHUNK_TXS * 2 + 1, n - 1);
+    data[a] = forge(&data[a], 0);
+    data[b] = forge(&data[b], 1);
+    data[c] = forge(&data[c], 2);
+    let codes = commit(&mut w, data);
+    for (i, code) in codes.iter().enumerate() {
+        let expected = match i {
+            _ if i == a => V::BadEndorsement,
+            _ if i == b || i == c => V::BadCreatorSignature,
+            _ => V::Valid,
+        };
+        assert_eq!(*code, expected, "transaction {i}");
+    }
+}

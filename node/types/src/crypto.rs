@@ -40,6 +40,83 @@ impl PublicKey {
     }
 }
 
+/// Encodings (sign bit cleared) of the small-order points of edwards25519
+/// and their non-canonical aliases: a signature whose `R` is one of them is
+/// refused by [`PublicKey::verify`] (strict), so [`verify_batch`] refuses it
+/// too (libsodium keeps the same list).
+const SMALL_ORDER_R: [[u8; 32]; 7] = {
+    let mut t = [[0u8; 32]; 7];
+    // y = 0 (order 4)
+    // y = 1 (the identity)
+    t[1][0] = 1;
+    // y = p - 1 (order 2), y = p (0 again), y = p + 1 (1 again)
+    let mut i = 1;
+    while i < 31 {
+        t[2][i] = 0xff;
+        t[3][i] = 0xff;
+        t[4][i] = 0xff;
+        i += 1;
+    }
+    t[2][0] = 0xec;
+    t[3][0] = 0xed;
+    t[4][0] = 0xee;
+    t[2][31] = 0x7f;
+    t[3][31] = 0x7f;
+    t[4][31] = 0x7f;
+    // The two y of the points of order 8.
+    t[5] = [
+        0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98,
+        0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53,
+        0xfc, 0x05,
+    ];
+    t[6] = [
+        0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67,
+        0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac,
+        0x03, 0x7a,
+    ];
+    t
+};
+
+/// True if the 32-byte point encoding `r` is canonical (y < p) and not one
+/// of [`SMALL_ORDER_R`].
+fn acceptable_r(r: &[u8]) -> bool {
+    let mut y = [0u8; 32];
+    y.copy_from_slice(&r[..32]);
+    y[31] &= 0x7f;
+    // p = 2^255 - 19: y >= p iff the top 31 bytes are all ones (0x7f in the
+    // last) and the first byte is at least 0xed.
+    let non_canonical = y[31] == 0x7f && y[1..31].iter().all(|&b| b == 0xff) && y[0] >= 0xed;
+    !non_canonical && !SMALL_ORDER_R.contains(&y)
+}
+
+/// Verifies `(message, signature, key)` triples together, about twice as
+/// fast per signature as one by one for batches of dozens. `Ok` only if
+/// every key is a valid, not small-order point, every signature's `R` is
+/// canonical and not of small order, and the batch equation holds.
+///
+/// What it accepts, [`PublicKey::verify`] accepts for every triple, except
+/// for crafted signatures whose `R` or key carries a torsion component
+/// that the batch's coefficients happen to cancel. The coefficients are
+/// derived from the batch itself (no randomness), so the answer is the
+/// same on every peer for the same batch. On `Err`, verify one by one to
+/// find the culprit.
+pub fn verify_batch(items: &[(&[u8], &Signature, &PublicKey)]) -> Result<()> {
+    let mut messages = Vec::with_capacity(items.len());
+    let mut signatures = Vec::with_capacity(items.len());
+    let mut keys = Vec::with_capacity(items.len());
+    for (msg, sig, key) in items {
+        let vk =
+            ed25519_dalek::VerifyingKey::from_bytes(&key.0).map_err(|_| Error::BadPublicKey)?;
+        if vk.is_weak() || !acceptable_r(&sig.0[..32]) {
+            return Err(Error::BadSignature);
+        }
+        messages.push(*msg);
+        signatures.push(ed25519_dalek::Signature::from_bytes(&sig.0));
+        keys.push(vk);
+    }
+    ed25519_dalek::verify_batch(&messages, &signatures, &keys).map_err(|_| Error::BadSignature)
+}
+
 impl fmt::Debug for PublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "PublicKey({})", &hex::encode(self.0)[..16])
@@ -101,6 +178,65 @@ impl<'de> Deserialize<'de> for Signature {
 mod tests {
     use super::*;
     use rand::SeedableRng;
+
+    #[test]
+    fn the_small_order_list_holds_only_small_order_points() {
+        for y in SMALL_ORDER_R.iter().take(3).chain(&SMALL_ORDER_R[5..]) {
+            for sign in [0u8, 0x80] {
+                let mut enc = *y;
+                enc[31] |= sign;
+                // Both x signs of each y that decodes are of small order.
+                match ed25519_dalek::VerifyingKey::from_bytes(&enc) {
+                    Ok(p) => assert!(p.is_weak(), "{enc:02x?}"),
+                    // Every listed y is on the curve.
+                    Err(_) => assert_eq!(sign, 0x80, "{enc:02x?} does not decode"),
+                }
+                assert!(!acceptable_r(&enc));
+            }
+        }
+        assert!(!acceptable_r(&SMALL_ORDER_R[3]) && !acceptable_r(&SMALL_ORDER_R[4]));
+    }
+
+    #[test]
+    fn a_batch_passes_only_if_every_signature_would() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+        let keys: Vec<SigningKey> = (0..5).map(|_| SigningKey::generate(&mut rng)).collect();
+        let msgs: Vec<Vec<u8>> = (0..40u8).map(|i| vec![i; 10 + i as usize]).collect();
+        let sigs: Vec<(Signature, PublicKey)> = msgs
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (sign(&keys[i % 5], m), PublicKey::of(&keys[i % 5])))
+            .collect();
+        let items = |sigs: &[(Signature, PublicKey)]| -> Vec<(Vec<u8>, Signature, PublicKey)> {
+            msgs.iter()
+                .zip(sigs)
+                .map(|(m, (s, k))| (m.clone(), *s, *k))
+                .collect()
+        };
+        let check = |v: &[(Vec<u8>, Signature, PublicKey)]| {
+            let refs: Vec<(&[u8], &Signature, &PublicKey)> =
+                v.iter().map(|(m, s, k)| (m.as_slice(), s, k)).collect();
+            verify_batch(&refs)
+        };
+        check(&items(&sigs)).unwrap();
+        for i in [0, 17, 39] {
+            let mut bad = sigs.clone();
+            bad[i].0 .0[40] ^= 1;
+            assert!(check(&items(&bad)).is_err(), "flipped s of {i}");
+            let mut wrong_key = sigs.clone();
+            wrong_key[i].1 = PublicKey::of(&keys[(i + 1) % 5]);
+            assert!(check(&items(&wrong_key)).is_err(), "wrong key at {i}");
+        }
+        // A small-order key, or a small-order R, is refused as strict
+        // verification refuses it.
+        let mut weak = sigs.clone();
+        weak[3].1 = PublicKey(SMALL_ORDER_R[1]);
+        assert!(check(&items(&weak)).is_err());
+        let mut small_r = sigs.clone();
+        small_r[3].0 .0[..32].copy_from_slice(&SMALL_ORDER_R[5]);
+        assert!(check(&items(&small_r)).is_err());
+        verify_batch(&[]).unwrap();
+    }
 
     #[test]
     fn any_bit_flip_breaks_the_signature() {

@@ -53,7 +53,29 @@ fn run(root: &std::path::Path, iterations: u32) -> anyhow::Result<()> {
 
     let cold = Verifier::new(&defs)?.with_cache_limit(0);
     let warm = Verifier::new(&defs)?;
-    let cases: [(&str, Box<dyn Fn() -> anyhow::Result<()> + '_>); 3] = [
+    // 64 signers' signatures over distinct messages, as a block brings them.
+    let signers: Vec<_> = ["Org1MSP", "Org2MSP", "Org3MSP", "Org4MSP"]
+        .iter()
+        .map(|o| load_identity(&opts.out.join(o).join("peer0")))
+        .collect::<Result<_, _>>()?;
+    let batch: Vec<(
+        Vec<u8>,
+        cryptanet_types::Signature,
+        cryptanet_types::PublicKey,
+    )> = (0..64u8)
+        .map(|i| {
+            let s = &signers[usize::from(i) % signers.len()];
+            let m = vec![i; 512];
+            let sig = s.sign(&m);
+            (m, sig, s.public_key())
+        })
+        .collect();
+    let batch_refs: Vec<(
+        &[u8],
+        &cryptanet_types::Signature,
+        &cryptanet_types::PublicKey,
+    )> = batch.iter().map(|(m, s, k)| (m.as_slice(), s, k)).collect();
+    let cases: [(&str, Box<dyn Fn() -> anyhow::Result<()> + '_>); 4] = [
         (
             "baseline: ed25519 verify_strict only",
             Box::new(|| Ok(black_box(key.verify(black_box(&msg), &sig))?)),
@@ -70,6 +92,14 @@ fn run(root: &std::path::Path, iterations: u32) -> anyhow::Result<()> {
             Box::new(|| {
                 black_box(warm.verify(me.cert_der(), Some(Role::Peer), &msg, &sig, now)?);
                 Ok(())
+            }),
+        ),
+        (
+            "verify_batch of 64 signatures (per batch)",
+            Box::new(|| {
+                Ok(black_box(cryptanet_types::crypto::verify_batch(
+                    black_box(&batch_refs),
+                ))?)
             }),
         ),
     ];
@@ -102,6 +132,11 @@ fn run(root: &std::path::Path, iterations: u32) -> anyhow::Result<()> {
         "cached / baseline = {:.2}x, uncached / baseline = {:.2}x",
         medians[2] / medians[0],
         medians[1] / medians[0]
+    );
+    println!(
+        "verify_batch: {:.2} us per signature = {:.2}x the baseline's cost",
+        medians[3] / 64.0,
+        medians[3] / 64.0 / medians[0]
     );
     Ok(())
 }
