@@ -15,14 +15,16 @@ fn run(n: usize) {
     let opts = SimOptions::new(n);
     let s = run_seeds(0, CI_SEEDS, &opts, 1);
     println!(
-        "n={n}: {} seeds in {:.1}s ({:.0} seeds/min on one thread), {} batches, {} view changes, {} invalid messages dropped, {} seeds with Byzantine replicas",
+        "n={n}: {} seeds in {:.1}s ({:.0} seeds/min on one thread), {} batches, {} view changes, {} invalid messages dropped, {} seeds with Byzantine replicas, {} batches fetched, {} fetched answers refused",
         s.seeds,
         s.elapsed.as_secs_f64(),
         s.seeds_per_minute(),
         s.batches,
         s.view_changes,
         s.invalid_dropped,
-        s.byzantine_seeds
+        s.byzantine_seeds,
+        s.batches_fetched,
+        s.fetches_refused
     );
     let mut report = String::new();
     for f in &s.failures {
@@ -45,6 +47,9 @@ fn run(n: usize) {
     );
     assert!(s.invalid_dropped > 0, "forgeries were never sent");
     assert!(s.byzantine_seeds > CI_SEEDS / 4);
+    // Re-proposed batches were fetched, and wrong bytes were refused.
+    assert!(s.batches_fetched > 0, "no batch was ever fetched");
+    assert!(s.fetches_refused > 0, "no wrong fetch answer was refused");
 }
 
 #[test]

@@ -40,7 +40,7 @@ fn spawn_receiver(mut incoming: Incoming, expect: usize) -> tokio::sync::oneshot
                 Event::SyncRequest { reply, .. } => {
                     let _ = reply.send(vec![7u8; SYNC_BYTES]);
                 }
-                Event::EndorseRequest { reply, .. } => {
+                Event::EndorseRequest { reply, .. } | Event::BatchRequest { reply, .. } => {
                     let _ = reply.send(Vec::new());
                 }
             }

@@ -21,10 +21,16 @@ pub struct Limits {
     /// Endorsement requests (signed proposals) and their answers
     /// (default 4 MiB each).
     pub endorse: usize,
+    /// Answers to batch fetches: one encoded PBFT batch (default 16 MiB).
+    pub batch_response: usize,
 }
 
 /// A sync request is two integers; anything longer is malformed.
 pub const MAX_SYNC_REQUEST: usize = 64;
+
+/// A batch request is a sequence number and a digest; anything longer is
+/// malformed.
+pub const MAX_BATCH_REQUEST: usize = 128;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -33,6 +39,7 @@ impl Default for Limits {
             envelope: 4 * MIB,
             sync_response: 16 * MIB,
             endorse: 4 * MIB,
+            batch_response: 16 * MIB,
         }
     }
 }
@@ -46,6 +53,8 @@ impl Limits {
             MessageKind::SyncRequest => MAX_SYNC_REQUEST,
             MessageKind::SyncResponse => self.sync_response,
             MessageKind::EndorseRequest | MessageKind::EndorseResponse => self.endorse,
+            MessageKind::BatchRequest => MAX_BATCH_REQUEST,
+            MessageKind::BatchResponse => self.batch_response,
         }
     }
 
@@ -128,6 +137,7 @@ mod tests {
             envelope: 20,
             sync_response: 30,
             endorse: 40,
+            batch_response: 50,
         };
         assert!(l.check(MessageKind::Consensus, 10).is_ok());
         assert!(matches!(

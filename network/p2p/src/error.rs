@@ -22,6 +22,10 @@ pub enum MessageKind {
     EndorseRequest,
     /// An endorsing peer's answer.
     EndorseResponse,
+    /// A request for one PBFT batch by sequence number and digest.
+    BatchRequest,
+    /// The encoded batch.
+    BatchResponse,
 }
 
 impl fmt::Display for MessageKind {
@@ -33,6 +37,8 @@ impl fmt::Display for MessageKind {
             MessageKind::SyncResponse => "sync response",
             MessageKind::EndorseRequest => "endorse request",
             MessageKind::EndorseResponse => "endorse response",
+            MessageKind::BatchRequest => "batch request",
+            MessageKind::BatchResponse => "batch response",
         })
     }
 }

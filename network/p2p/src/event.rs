@@ -75,6 +75,7 @@ impl Reply {
         self.tx.send(answer).map_err(|_| Error::RequesterGone)?;
         let served = match self.kind {
             MessageKind::EndorseResponse => &self.metrics.endorse_served,
+            MessageKind::BatchResponse => &self.metrics.batch_served,
             _ => &self.metrics.sync_served,
         };
         Metrics::bump(served);
@@ -117,6 +118,15 @@ pub enum Event {
         /// Where to send the encoded answer.
         reply: Reply,
     },
+    /// A replica asks us for a PBFT batch it must prepare or execute.
+    BatchRequest {
+        /// The requester.
+        from: PeerIndex,
+        /// The encoded request (sequence number and digest).
+        request: Vec<u8>,
+        /// Where to send the encoded batch.
+        reply: Reply,
+    },
 }
 
 impl Event {
@@ -126,7 +136,8 @@ impl Event {
             Event::Consensus { from, .. }
             | Event::Envelope { from, .. }
             | Event::SyncRequest { from, .. }
-            | Event::EndorseRequest { from, .. } => *from,
+            | Event::EndorseRequest { from, .. }
+            | Event::BatchRequest { from, .. } => *from,
         }
     }
 }

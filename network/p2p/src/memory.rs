@@ -221,9 +221,25 @@ impl Transport for MemoryTransport {
         })
         .await
     }
+
+    async fn request_batch(&self, from: PeerIndex, request: Vec<u8>) -> Result<Vec<u8>> {
+        self.batch_request(from, request).await
+    }
 }
 
 impl MemoryTransport {
+    async fn batch_request(&self, from: PeerIndex, request: Vec<u8>) -> Result<Vec<u8>> {
+        let len = request.len();
+        self.request(from, MessageKind::BatchRequest, len, |me, reply| {
+            Event::BatchRequest {
+                from: me,
+                request,
+                reply,
+            }
+        })
+        .await
+    }
+
     /// Delivers the request `make` builds to `to` and waits for the answer,
     /// with the link controls and timeout a real network would impose.
     async fn request(
@@ -242,6 +258,7 @@ impl MemoryTransport {
         }
         let answer_kind = match kind {
             MessageKind::EndorseRequest => MessageKind::EndorseResponse,
+            MessageKind::BatchRequest => MessageKind::BatchResponse,
             _ => MessageKind::SyncResponse,
         };
         let (tx, rx) = oneshot::channel();

@@ -31,6 +31,8 @@ pub struct Metrics {
     pub sync_served: AtomicU64,
     /// Endorsement requests this peer answered.
     pub endorse_served: AtomicU64,
+    /// Batch requests this peer answered.
+    pub batch_served: AtomicU64,
 }
 
 /// A point-in-time copy of [`Metrics`].
@@ -48,6 +50,7 @@ pub struct MetricsSnapshot {
     pub link_dropped: u64,
     pub sync_served: u64,
     pub endorse_served: u64,
+    pub batch_served: u64,
 }
 
 impl Metrics {
@@ -71,6 +74,7 @@ impl Metrics {
             link_dropped: r(&self.link_dropped),
             sync_served: r(&self.sync_served),
             endorse_served: r(&self.endorse_served),
+            batch_served: r(&self.batch_served),
         }
     }
 }

@@ -56,4 +56,9 @@ pub trait Transport: Send + Sync + 'static {
     /// Sends an encoded signed proposal to peer `to` for endorsement and
     /// waits for its encoded answer (or the request timeout).
     async fn request_endorsement(&self, to: PeerIndex, proposal: Vec<u8>) -> Result<Vec<u8>>;
+
+    /// Asks peer `from` for a PBFT batch (an encoded request naming its
+    /// sequence number and digest) and waits for the encoded batch (or the
+    /// request timeout). The caller checks the answer against the digest.
+    async fn request_batch(&self, from: PeerIndex, request: Vec<u8>) -> Result<Vec<u8>>;
 }

@@ -113,6 +113,13 @@ fn spawn_app(me: PeerIndex, mut incoming: Incoming, seen: mpsc::UnboundedSender<
                     reply.send(answer).unwrap();
                     continue;
                 }
+                Event::BatchRequest { request, reply, .. } => {
+                    // Answer with who served which request.
+                    let mut answer = vec![me.0 as u8];
+                    answer.extend(request);
+                    reply.send(answer).unwrap();
+                    continue;
+                }
             };
             if seen.send(report).is_err() {
                 return;
@@ -213,6 +220,17 @@ async fn exercise<T: Transport>(endpoints: Vec<(T, Incoming)>, limits: Limits) {
     .unwrap();
     assert_eq!(answer, [&[2u8, 1][..], b"proposal"].concat());
     assert_eq!(transports[2].metrics().snapshot().endorse_served, 1);
+
+    // Batch fetch: peer 3 asks peer 1 for a batch by (seq, digest).
+    let answer = timeout(
+        WAIT,
+        transports[3].request_batch(PeerIndex(1), b"seq+digest".to_vec()),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(answer, [&[1u8][..], b"seq+digest"].concat());
+    assert_eq!(transports[1].metrics().snapshot().batch_served, 1);
 
     // Bad input is a typed error, counted where relevant, never a panic.
     let oversize = vec![0u8; limits.consensus + 1];

@@ -70,6 +70,17 @@ pub enum Input {
         /// transferred batches, so they stop being pending here.
         requests: Vec<Digest>,
     },
+    /// The bytes of a batch asked for by [`Output::FetchBatch`]. The replica
+    /// checks that they hash to `digest`; anything else is counted in
+    /// `bad_inputs` and fetched again later.
+    BatchFetched {
+        /// Sequence number it was asked for.
+        seq: Seq,
+        /// Digest it was asked for.
+        digest: Digest,
+        /// The batch.
+        batch: Vec<Vec<u8>>,
+    },
 }
 
 /// A batch decided at `seq`, delivered strictly in sequence order.
@@ -118,4 +129,18 @@ pub enum Output {
     /// check they chain to `checkpoint.state`, then feed
     /// [`Input::StateTransferred`].
     NeedState(CheckpointCert),
+    /// The replica holds a PRE-PREPARE for `digest` at `seq` (from a
+    /// NEW-VIEW, or persisted before a restart) without the batch: fetch the
+    /// batch with that digest from one of `from` (replicas that prepared or
+    /// proposed it first, then the others), check it hashes to `digest`, and
+    /// feed [`Input::BatchFetched`]. Repeated on every status tick until the
+    /// batch arrives; a failed attempt needs no report.
+    FetchBatch {
+        /// Sequence number.
+        seq: Seq,
+        /// `data_hash` of the batch wanted.
+        digest: Digest,
+        /// Replicas to ask, most likely holders first.
+        from: Vec<ReplicaId>,
+    },
 }

@@ -26,19 +26,35 @@ pub struct Request {
     pub payloads: Vec<Vec<u8>>,
 }
 
-/// The primary's proposal of `batch` at (`view`, `seq`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// The primary's proposal of the batch with digest `digest` at (`view`,
+/// `seq`). It certifies the digest only; the batch itself travels beside it
+/// in a [`Proposal`] or is fetched by digest, so prepared certificates,
+/// VIEW-CHANGEs and NEW-VIEWs stay small whatever the batch size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PrePrepare {
     /// View.
     pub view: View,
     /// Sequence number.
     pub seq: Seq,
-    /// `cryptanet_types::block::data_hash(&batch)`.
+    /// `cryptanet_types::block::data_hash(&batch)`; the null batch is the
+    /// empty batch.
     pub digest: Digest,
+    /// The primary of `view`.
+    pub replica: ReplicaId,
+}
+
+/// A signed PRE-PREPARE together with the batch it certifies, sent by
+/// `replica`: the primary in the normal case, any replica when it relays a
+/// PRE-PREPARE to a peer that missed it. Receivers check the inner
+/// PRE-PREPARE's signature and that the batch hashes to its digest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Proposal {
+    /// The primary's signed [`Message::PrePrepare`].
+    pub pre_prepare: SignedMessage,
     /// The ordered requests; empty for a null batch.
     #[serde(with = "crate::wire_bytes::byte_vecs")]
     pub batch: Vec<Vec<u8>>,
-    /// The primary of `view`.
+    /// Sender (signs this message).
     pub replica: ReplicaId,
 }
 
@@ -143,6 +159,8 @@ pub enum Message {
     Status(Status),
     /// A decided batch relayed to a lagging replica.
     Decided(Decided),
+    /// A PRE-PREPARE with its batch (the normal-case proposal).
+    Proposal(Proposal),
 }
 
 impl Message {
@@ -157,6 +175,7 @@ impl Message {
             Message::NewView(m) => m.replica,
             Message::Status(m) => m.replica,
             Message::Decided(m) => m.replica,
+            Message::Proposal(m) => m.replica,
         }
     }
 
@@ -172,6 +191,7 @@ impl Message {
             Message::NewView(_) => "new-view",
             Message::Status(_) => "status",
             Message::Decided(_) => "decided",
+            Message::Proposal(_) => "proposal",
         }
     }
 }

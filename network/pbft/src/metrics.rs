@@ -34,8 +34,12 @@ pub struct Metrics {
     pub checkpoints_stable: u64,
     /// State transfers requested.
     pub state_transfers: u64,
+    /// Batches asked for with `FetchBatch` (each attempt counts).
+    pub batch_fetches: u64,
+    /// Fetched batches accepted (they matched the digest).
+    pub batches_fetched: u64,
     /// Inputs that made no sense in the current state (e.g. an unrequested
-    /// state transfer).
+    /// state transfer, or fetched bytes that do not match their digest).
     pub bad_inputs: u64,
 }
 

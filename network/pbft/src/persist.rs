@@ -25,13 +25,23 @@ pub struct SlotRecord {
     pub view: View,
     /// Its digest.
     pub digest: Digest,
-    /// The signed PRE-PREPARE itself (carries the batch).
+    /// The signed PRE-PREPARE itself (digest only).
     pub pre_prepare: SignedMessage,
     /// Highest-view prepared certificate for this seq, if any.
     pub prepared: Option<PreparedCert>,
     /// Whether a COMMIT was sent for (`view`, `digest`).
     pub commit_sent: bool,
+    /// Every batch this replica accepted at this seq, in any view (each
+    /// identified by its `data_hash`). A backup records the batch of
+    /// `digest` before it PREPAREs, so it can execute it and serve it to
+    /// replicas that fetch it after a view change; a new primary may record
+    /// a re-proposal whose batch it is still fetching.
+    pub batches: Vec<BatchBytes>,
 }
+
+/// The requests of one batch, encoded as byte strings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchBytes(#[serde(with = "crate::wire_bytes::byte_vecs")] pub Vec<Vec<u8>>);
 
 /// One durable change.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -16,6 +16,7 @@
 //!   up messages to the others; a full queue drops (PBFT's STATUS
 //!   retransmission recovers lost messages).
 
+use crate::batch_fetch;
 use crate::error::{Error, Result};
 use crate::network::Network;
 use crate::store::ConsensusStore;
@@ -29,6 +30,7 @@ use cryptanet_pbft::{
     SignedMessage, GENESIS_STATE,
 };
 use cryptanet_types::{Block, Digest};
+use std::collections::BTreeSet;
 use std::sync::{Arc, RwLock};
 use tokio::sync::{broadcast, mpsc, watch};
 
@@ -103,6 +105,10 @@ pub struct Engine {
     status: watch::Sender<Status>,
     sync_tx: mpsc::Sender<(CheckpointCert, Vec<Block>)>,
     syncing: bool,
+    fetched_tx: mpsc::Sender<Fetched>,
+    /// Batch fetches under way, so a repeated `FetchBatch` does not start
+    /// a second one.
+    fetching: BTreeSet<(u64, Digest)>,
     max_sync_bytes: usize,
     /// Where endorsement requests from other peers go (the endorser pool);
     /// `None` refuses them.
@@ -125,7 +131,12 @@ pub struct EngineInputs {
     submissions: mpsc::Receiver<Vec<u8>>,
     fired: mpsc::UnboundedReceiver<Fired>,
     synced: mpsc::Receiver<(CheckpointCert, Vec<Block>)>,
+    fetched: mpsc::Receiver<Fetched>,
 }
+
+/// The outcome of one batch fetch: sequence number, digest, and the batch
+/// if some peer had it.
+type Fetched = (u64, Digest, Option<Vec<Vec<u8>>>);
 
 impl Engine {
     /// Builds the engine. `replica` must have been created from `store`'s
@@ -148,6 +159,7 @@ impl Engine {
         let (commits, _) = broadcast::channel(4096);
         let (status_tx, status_rx) = watch::channel(Status::default());
         let (sync_tx, synced) = mpsc::channel(4);
+        let (fetched_tx, fetched) = mpsc::channel(64);
         // One sender task and queue per peer: a dead or slow peer must never
         // hold up messages to the others (PBFT recovers dropped messages
         // through STATUS retransmission).
@@ -182,6 +194,8 @@ impl Engine {
             status: status_tx,
             sync_tx,
             syncing: false,
+            fetched_tx,
+            fetching: BTreeSet::new(),
             max_sync_bytes,
             endorse_requests: None,
         };
@@ -190,6 +204,7 @@ impl Engine {
             submissions,
             fired,
             synced,
+            fetched,
         };
         let handle = EngineHandle {
             submit,
@@ -217,6 +232,13 @@ impl Engine {
                     return Ok(());
                 }
                 Some((cert, blocks)) = inputs.synced.recv() => self.on_synced(cert, blocks)?,
+                Some((seq, digest, batch)) = inputs.fetched.recv() => {
+                    self.fetching.remove(&(seq, digest));
+                    if let Some(batch) = batch {
+                        let outs = self.replica.step(Input::BatchFetched { seq, digest, batch });
+                        self.perform(outs)?;
+                    }
+                }
                 Some((kind, generation)) = inputs.fired.recv() => {
                     let outs = self.replica.step(Input::TimeoutElapsed { kind, generation });
                     self.perform(outs)?;
@@ -282,6 +304,11 @@ impl Engine {
                 let outs = self.replica.step(Input::ClientRequest(bytes));
                 self.perform(outs)?;
             }
+            Event::BatchRequest {
+                from,
+                request,
+                reply,
+            } => self.serve_batch(from, &request, reply)?,
             Event::SyncRequest {
                 from,
                 request,
@@ -336,6 +363,7 @@ impl Engine {
                     after,
                 } => self.timers.schedule(kind, generation, after),
                 Output::NeedState(cert) => self.need_state(cert)?,
+                Output::FetchBatch { seq, digest, from } => self.fetch_batch(seq, digest, from),
             }
         }
         self.store.persist(&persist)?;
@@ -405,6 +433,50 @@ impl Engine {
             hash: block.hash(),
             txs: block.data.len(),
         });
+        Ok(())
+    }
+
+    /// Starts fetching the batch of `digest` at `seq` unless a fetch of it
+    /// is already under way; the result comes back through `fetched`.
+    fn fetch_batch(&mut self, seq: u64, digest: Digest, from: Vec<u32>) {
+        if !self.fetching.insert((seq, digest)) {
+            return;
+        }
+        tracing::info!(seq, ?from, "fetching a batch the replica lacks");
+        let (transport, tx) = (self.transport.clone(), self.fetched_tx.clone());
+        tokio::spawn(async move {
+            let request = batch_fetch::BatchRequest { seq, digest };
+            let batch = batch_fetch::fetch(transport, from, request).await;
+            let _ = tx.send((seq, digest, batch)).await;
+        });
+    }
+
+    /// Answers another replica's batch fetch from the replica or, for an
+    /// executed batch, from the ledger; no answer if neither has it.
+    fn serve_batch(
+        &mut self,
+        from: PeerIndex,
+        request: &[u8],
+        reply: cryptanet_p2p::Reply,
+    ) -> Result<()> {
+        let Ok(req) = batch_fetch::decode_request(request) else {
+            tracing::warn!(%from, "undecodable batch request dropped");
+            return Ok(());
+        };
+        let batch = match self.replica.batch(req.seq, &req.digest) {
+            Some(b) => Some(b),
+            None => read(&self.ledger)
+                .block(req.seq)?
+                .filter(|b| b.header.data_hash == req.digest)
+                .map(|b| b.data),
+        };
+        let Some(batch) = batch else {
+            tracing::debug!(%from, seq = req.seq, "asked for a batch we do not hold");
+            return Ok(());
+        };
+        if let Err(e) = reply.send(batch_fetch::encode_batch(batch)?) {
+            tracing::debug!(to = %from, error = %e, "batch reply not sent");
+        }
         Ok(())
     }
 

@@ -16,10 +16,12 @@
 //!   endorsement rules of [`policy`];
 //! * [`engine`]: the event loop driving the PBFT core, timers, commits and
 //!   block sync;
+//! * [`batch_fetch`]: fetching and serving PBFT batches by digest;
 //! * [`timers`]: generation-tagged tokio timers.
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod batch_fetch;
 pub mod config;
 pub mod endorser;
 pub mod engine;

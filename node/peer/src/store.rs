@@ -129,7 +129,6 @@ mod tests {
                 view: 2,
                 seq,
                 digest,
-                batch,
                 replica: 2,
             });
             let signed = SignedMessage::sign(&key, &pp).unwrap();
@@ -140,6 +139,7 @@ mod tests {
                 pre_prepare: signed,
                 prepared: None,
                 commit_sent: seq % 2 == 0,
+                batches: vec![cryptanet_pbft::persist::BatchBytes(batch)],
             }));
         }
         ops.push(PersistOp::Executed {

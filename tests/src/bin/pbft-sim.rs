@@ -95,7 +95,7 @@ fn main() -> Result<()> {
     }
     let s = run_seeds(args.start, args.seeds, &opts, threads);
     println!(
-        "n={} seeds={} faults={} threads={} elapsed={:.1}s seeds/min={:.0} batches={} view_changes={} invalid_dropped={} byzantine_seeds={} failures={}",
+        "n={} seeds={} faults={} threads={} elapsed={:.1}s seeds/min={:.0} batches={} view_changes={} invalid_dropped={} byzantine_seeds={} batches_fetched={} fetches_refused={} failures={}",
         args.n,
         s.seeds,
         opts.faults,
@@ -106,6 +106,8 @@ fn main() -> Result<()> {
         s.view_changes,
         s.invalid_dropped,
         s.byzantine_seeds,
+        s.batches_fetched,
+        s.fetches_refused,
         s.failures.len()
     );
     for f in &s.failures {

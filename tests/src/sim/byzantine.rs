@@ -2,7 +2,7 @@
 //! adds to what it sends; the core itself has no Byzantine switches.
 
 use super::plan::ByzantineKind;
-use cryptanet_pbft::message::{Message, Vote};
+use cryptanet_pbft::message::{Message, PrePrepare, Proposal, Vote};
 use cryptanet_pbft::{Output, SignedMessage};
 use cryptanet_types::block::data_hash;
 use cryptanet_types::codec;
@@ -57,6 +57,17 @@ fn decode(m: &SignedMessage) -> Option<Message> {
     codec::decode(&m.bytes).ok()
 }
 
+/// The PRE-PREPARE and batch of a proposal.
+fn proposed(m: &SignedMessage) -> Option<(PrePrepare, Vec<Vec<u8>>)> {
+    match decode(m)? {
+        Message::Proposal(p) => match decode(&p.pre_prepare)? {
+            Message::PrePrepare(pp) => Some((pp, p.batch)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 fn sign(ctx: &Ctx<'_>, msg: &Message) -> Option<SignedMessage> {
     SignedMessage::sign(ctx.key, msg).ok()
 }
@@ -104,11 +115,11 @@ impl Behaviour for Equivocator {
     }
 
     fn observe(&mut self, ctx: &mut Ctx<'_>, m: &SignedMessage) -> Vec<Output> {
-        match decode(m) {
-            Some(Message::PrePrepare(pp)) => Self::commit_all(ctx, pp.view, pp.seq, pp.digest)
+        match proposed(m) {
+            Some((pp, _)) => Self::commit_all(ctx, pp.view, pp.seq, pp.digest)
                 .into_iter()
                 .collect(),
-            _ => Vec::new(),
+            None => Vec::new(),
         }
     }
 
@@ -116,30 +127,41 @@ impl Behaviour for Equivocator {
         let Output::Broadcast(m) = &out else {
             return vec![out];
         };
+        if let Some((pp, mut batch)) = proposed(m) {
+            batch.push(format!("evil-{}-{}", pp.view, pp.seq).into_bytes());
+            let alt = PrePrepare {
+                digest: data_hash(&batch),
+                ..pp
+            };
+            let alt_m = sign(ctx, &Message::PrePrepare(alt)).and_then(|inner| {
+                sign(
+                    ctx,
+                    &Message::Proposal(Proposal {
+                        pre_prepare: inner,
+                        batch,
+                        replica: ctx.id,
+                    }),
+                )
+            });
+            let Some(alt_m) = alt_m else {
+                return vec![out];
+            };
+            let split = ctx.rng.gen_range(0..ctx.n as u32);
+            let mut outs: Vec<Output> = others(ctx)
+                .map(|to| Output::Send {
+                    to,
+                    message: if (to + split) % 2 == 0 {
+                        m.clone()
+                    } else {
+                        alt_m.clone()
+                    },
+                })
+                .collect();
+            outs.extend(Self::commit_all(ctx, pp.view, pp.seq, pp.digest));
+            outs.extend(Self::commit_all(ctx, alt.view, alt.seq, alt.digest));
+            return outs;
+        }
         match decode(m) {
-            Some(Message::PrePrepare(pp)) => {
-                let mut alt = pp.clone();
-                alt.batch
-                    .push(format!("evil-{}-{}", pp.view, pp.seq).into_bytes());
-                alt.digest = data_hash(&alt.batch);
-                let Some(alt_m) = sign(ctx, &Message::PrePrepare(alt.clone())) else {
-                    return vec![out];
-                };
-                let split = ctx.rng.gen_range(0..ctx.n as u32);
-                let mut outs: Vec<Output> = others(ctx)
-                    .map(|to| Output::Send {
-                        to,
-                        message: if (to + split) % 2 == 0 {
-                            m.clone()
-                        } else {
-                            alt_m.clone()
-                        },
-                    })
-                    .collect();
-                outs.extend(Self::commit_all(ctx, pp.view, pp.seq, pp.digest));
-                outs.extend(Self::commit_all(ctx, alt.view, alt.seq, alt.digest));
-                outs
-            }
             Some(Message::ViewChange(mut vc)) => {
                 vc.prepared.clear();
                 sign(ctx, &Message::ViewChange(vc))
@@ -242,6 +264,7 @@ fn relabel(msg: &mut Message, as_replica: u32) {
         Message::NewView(m) => m.replica = as_replica,
         Message::Status(m) => m.replica = as_replica,
         Message::Decided(m) => m.replica = as_replica,
+        Message::Proposal(m) => m.replica = as_replica,
     }
 }
 

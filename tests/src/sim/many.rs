@@ -24,6 +24,10 @@ pub struct Summary {
     pub invalid_dropped: u64,
     /// Seeds with at least one Byzantine replica.
     pub byzantine_seeds: u64,
+    /// Sum of fetched batches accepted.
+    pub batches_fetched: u64,
+    /// Sum of fetched answers refused (wrong bytes).
+    pub fetches_refused: u64,
 }
 
 impl Summary {
@@ -63,6 +67,8 @@ pub fn run_seeds(start: u64, count: u64, opts: &SimOptions, threads: usize) -> S
         view_changes: reports.iter().map(|r| r.view_changes).sum(),
         invalid_dropped: reports.iter().map(|r| r.invalid_dropped).sum(),
         byzantine_seeds: reports.iter().filter(|r| !r.byzantine.is_empty()).count() as u64,
+        batches_fetched: reports.iter().map(|r| r.batches_fetched).sum(),
+        fetches_refused: reports.iter().map(|r| r.fetches_refused).sum(),
         failures,
         elapsed: began.elapsed(),
     }

@@ -50,3 +50,34 @@ impl Net {
         copies
     }
 }
+
+/// What becomes of one batch fetch (`FetchBatch`) during the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FetchFate {
+    /// No answer (lost, timed out, source down or cut off).
+    Fail,
+    /// An answer whose bytes are not the batch asked for.
+    WrongBytes,
+    /// The source's honest answer, after this many ticks.
+    Answer(u64),
+}
+
+impl Net {
+    /// Draws the fate of a fetch by `node` from `source` at `now`: while
+    /// faults last, 10 % fail and 10 % come back with other bytes, on top of
+    /// partitions; afterwards every fetch from a reachable source is answered.
+    pub fn fetch(&self, node: u32, source: u32, now: u64, rng: &mut ChaCha8Rng) -> FetchFate {
+        if self.cut(node, source, now) {
+            return FetchFate::Fail;
+        }
+        let rtt = 2 * rng.gen_range(1..=self.plan.max_latency);
+        if self.reliable {
+            return FetchFate::Answer(rtt);
+        }
+        match rng.gen_range(0..10) {
+            0 => FetchFate::Fail,
+            1 => FetchFate::WrongBytes,
+            _ => FetchFate::Answer(rtt),
+        }
+    }
+}

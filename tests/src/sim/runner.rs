@@ -3,7 +3,7 @@
 use super::byzantine::{self, Ctx};
 use super::checker::{Checker, Violation};
 use super::memo::MemoCheck;
-use super::net::Net;
+use super::net::{FetchFate, Net};
 use super::node::SimNode;
 use super::plan::{ByzantineKind, FaultPlan, SimOptions};
 use cryptanet_pbft::{
@@ -47,6 +47,20 @@ enum Event {
         epoch: u64,
         cert: CheckpointCert,
     },
+    Fetch {
+        node: u32,
+        epoch: u64,
+        seq: u64,
+        digest: Digest,
+        from: Vec<u32>,
+    },
+    Fetched {
+        node: u32,
+        epoch: u64,
+        seq: u64,
+        digest: Digest,
+        batch: Vec<Vec<u8>>,
+    },
     EndFaults,
     Retry,
 }
@@ -72,6 +86,10 @@ pub struct SeedReport {
     pub invalid_dropped: u64,
     /// Messages delivered.
     pub delivered: u64,
+    /// Fetched batches honest replicas accepted (after a view change).
+    pub batches_fetched: u64,
+    /// Fetched bytes honest replicas refused (not the batch asked for).
+    pub fetches_refused: u64,
     /// One line per replica describing where it ended (for diagnosis).
     pub final_states: Vec<String>,
 }
@@ -188,6 +206,16 @@ pub fn run_seed(seed: u64, opts: &SimOptions) -> SeedReport {
             .map(|r| r.metrics().invalid_signature_or_encoding + r.metrics().invalid_content)
             .sum(),
         delivered: sim.delivered,
+        batches_fetched: sim
+            .honest()
+            .filter_map(|x| x.replica.as_ref())
+            .map(|r| r.metrics().batches_fetched)
+            .sum(),
+        fetches_refused: sim
+            .honest()
+            .filter_map(|x| x.replica.as_ref())
+            .map(|r| r.metrics().bad_inputs)
+            .sum(),
         final_states: sim.nodes.iter().map(describe).collect(),
     }
 }
@@ -236,6 +264,8 @@ impl SeedReport {
             view_changes: 0,
             invalid_dropped: 0,
             delivered: 0,
+            batches_fetched: 0,
+            fetches_refused: 0,
             final_states: vec![],
         }
     }
@@ -330,6 +360,24 @@ impl Sim {
                 }
             }
             Event::StateReady { node, epoch, cert } => self.state_ready(node, epoch, cert),
+            Event::Fetch {
+                node,
+                epoch,
+                seq,
+                digest,
+                from,
+            } => self.fetch(node, epoch, seq, digest, &from),
+            Event::Fetched {
+                node,
+                epoch,
+                seq,
+                digest,
+                batch,
+            } => {
+                if self.nodes[node as usize].epoch == epoch {
+                    self.step(node, Input::BatchFetched { seq, digest, batch });
+                }
+            }
             Event::EndFaults => {
                 self.faults_over = true;
                 self.net.heal();
@@ -467,6 +515,19 @@ impl Sim {
                         Event::StateReady { node, epoch, cert },
                     );
                 }
+                Output::FetchBatch { seq, digest, from } => {
+                    let epoch = self.nodes[node as usize].epoch;
+                    self.at(
+                        self.now,
+                        Event::Fetch {
+                            node,
+                            epoch,
+                            seq,
+                            digest,
+                            from,
+                        },
+                    );
+                }
             }
         }
     }
@@ -485,6 +546,65 @@ impl Sim {
                 },
             );
         }
+    }
+
+    /// One fetch attempt, as a shell would make it: ask one replica of
+    /// `from` (one of the first three, the likeliest holders, most of the
+    /// time). A down, cut-off or lossy source gives no answer; a Byzantine
+    /// one gives none or other bytes; an honest one answers from its
+    /// replica or its ledger. Wrong bytes go to the replica unchecked, which
+    /// must refuse them. A failed attempt is retried by the replica.
+    fn fetch(&mut self, node: u32, epoch: u64, seq: u64, digest: Digest, from: &[u32]) {
+        if from.is_empty() || self.nodes[node as usize].epoch != epoch {
+            return;
+        }
+        let pick = if self.rng.gen_bool(0.8) {
+            from.len().min(3)
+        } else {
+            from.len()
+        };
+        let source = from[self.rng.gen_range(0..pick)];
+        let Some(x) = self.nodes.get(source as usize) else {
+            return;
+        };
+        let honest = x.honest();
+        let answer = x
+            .replica
+            .as_ref()
+            .and_then(|r| r.batch(seq, &digest))
+            .or_else(|| {
+                x.ledger
+                    .get(&seq)
+                    .filter(|e| e.digest == digest)
+                    .map(|e| e.batch.clone())
+            });
+        let up = x.replica.is_some();
+        let fate = self.net.fetch(node, source, self.now, &mut self.rng);
+        let batch = match (fate, honest && up, answer) {
+            (FetchFate::Fail, _, _) => return,
+            (FetchFate::Answer(_), true, Some(b)) => b,
+            (FetchFate::Answer(_), true, None) => return,
+            (_, false, _) if !up || self.rng.gen_bool(0.5) => return,
+            (_, _, b) => {
+                let mut b = b.unwrap_or_default();
+                b.push(format!("not-the-batch-{seq}").into_bytes());
+                b
+            }
+        };
+        let delay = match fate {
+            FetchFate::Answer(d) => d,
+            _ => 2,
+        };
+        self.at(
+            self.now + delay,
+            Event::Fetched {
+                node,
+                epoch,
+                seq,
+                digest,
+                batch,
+            },
+        );
     }
 
     /// Copies the missing batches from an honest replica whose ledger

@@ -4,11 +4,11 @@
 //!
 //! Consensus messages and forwarded envelopes are one-way: the request is the
 //! message, the response an empty acknowledgement. Block sync is a true
-//! request/response, and so is endorsement.
+//! request/response, and so are endorsement and batch fetches.
 
 use super::allow_list::AllowList;
 use super::codec::{FrameCodec, MAX_ACK};
-use crate::config::{Config, MAX_SYNC_REQUEST};
+use crate::config::{Config, MAX_BATCH_REQUEST, MAX_SYNC_REQUEST};
 use crate::error::MessageKind;
 use crate::metrics::Metrics;
 use crate::peer::PeerIndex;
@@ -26,6 +26,8 @@ pub const ENVELOPE_PROTOCOL: StreamProtocol = StreamProtocol::new("/cryptanet/en
 pub const SYNC_PROTOCOL: StreamProtocol = StreamProtocol::new("/cryptanet/sync/1");
 /// Protocol carrying proposals to endorsers and their answers.
 pub const ENDORSE_PROTOCOL: StreamProtocol = StreamProtocol::new("/cryptanet/endorse/1");
+/// Protocol carrying PBFT batch fetches (by sequence number and digest).
+pub const BATCH_PROTOCOL: StreamProtocol = StreamProtocol::new("/cryptanet/batch/1");
 
 /// Everything the swarm runs.
 #[derive(NetworkBehaviour)]
@@ -35,6 +37,7 @@ pub(crate) struct Behaviour {
     pub(crate) envelope: request_response::Behaviour<FrameCodec>,
     pub(crate) sync: request_response::Behaviour<FrameCodec>,
     pub(crate) endorse: request_response::Behaviour<FrameCodec>,
+    pub(crate) batch: request_response::Behaviour<FrameCodec>,
 }
 
 impl Behaviour {
@@ -72,6 +75,13 @@ impl Behaviour {
             config.limits.endorse,
             metrics.clone(),
         );
+        let batch_codec = FrameCodec::new(
+            MessageKind::BatchRequest,
+            MAX_BATCH_REQUEST,
+            MessageKind::BatchResponse,
+            config.limits.batch_response,
+            metrics.clone(),
+        );
         Behaviour {
             allow: AllowList::new(allowed, metrics.clone()),
             consensus: one_way(CONSENSUS_PROTOCOL, MessageKind::Consensus),
@@ -84,6 +94,11 @@ impl Behaviour {
             endorse: request_response::Behaviour::with_codec(
                 endorse_codec,
                 [(ENDORSE_PROTOCOL, ProtocolSupport::Full)],
+                rr.clone(),
+            ),
+            batch: request_response::Behaviour::with_codec(
+                batch_codec,
+                [(BATCH_PROTOCOL, ProtocolSupport::Full)],
                 rr,
             ),
         }

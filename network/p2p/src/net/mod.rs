@@ -13,7 +13,9 @@ mod codec;
 mod redial;
 mod task;
 
-pub use behaviour::{CONSENSUS_PROTOCOL, ENDORSE_PROTOCOL, ENVELOPE_PROTOCOL, SYNC_PROTOCOL};
+pub use behaviour::{
+    BATCH_PROTOCOL, CONSENSUS_PROTOCOL, ENDORSE_PROTOCOL, ENVELOPE_PROTOCOL, SYNC_PROTOCOL,
+};
 
 use crate::config::{Config, Limits};
 use crate::error::{Error, MessageKind, Result};
@@ -220,5 +222,10 @@ impl Transport for Libp2pTransport {
     async fn request_endorsement(&self, to: PeerIndex, proposal: Vec<u8>) -> Result<Vec<u8>> {
         self.check(to, MessageKind::EndorseRequest, proposal.len())?;
         self.request(to, RequestKind::Endorse, proposal).await
+    }
+
+    async fn request_batch(&self, from: PeerIndex, request: Vec<u8>) -> Result<Vec<u8>> {
+        self.check(from, MessageKind::BatchRequest, request.len())?;
+        self.request(from, RequestKind::Batch, request).await
     }
 }

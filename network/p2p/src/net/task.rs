@@ -57,6 +57,8 @@ pub(crate) enum RequestKind {
     Sync,
     /// Endorsement of a proposal.
     Endorse,
+    /// A PBFT batch by digest.
+    Batch,
 }
 
 impl RequestKind {
@@ -64,6 +66,7 @@ impl RequestKind {
         match self {
             RequestKind::Sync => &mut behaviour.sync,
             RequestKind::Endorse => &mut behaviour.endorse,
+            RequestKind::Batch => &mut behaviour.batch,
         }
     }
 
@@ -71,6 +74,7 @@ impl RequestKind {
         match self {
             RequestKind::Sync => MessageKind::SyncResponse,
             RequestKind::Endorse => MessageKind::EndorseResponse,
+            RequestKind::Batch => MessageKind::BatchResponse,
         }
     }
 }
@@ -280,6 +284,9 @@ impl SwarmTask {
             SwarmEvent::Behaviour(BehaviourEvent::Endorse(e)) => {
                 self.on_request(RequestKind::Endorse, e);
             }
+            SwarmEvent::Behaviour(BehaviourEvent::Batch(e)) => {
+                self.on_request(RequestKind::Batch, e);
+            }
             SwarmEvent::Behaviour(BehaviourEvent::Allow(never)) => match never {},
             SwarmEvent::ConnectionEstablished {
                 peer_id,
@@ -431,6 +438,11 @@ impl SwarmTask {
                     RequestKind::Endorse => Event::EndorseRequest {
                         from,
                         proposal: request,
+                        reply,
+                    },
+                    RequestKind::Batch => Event::BatchRequest {
+                        from,
+                        request,
                         reply,
                     },
                 };

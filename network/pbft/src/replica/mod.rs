@@ -8,6 +8,7 @@
 //! and state transfer (§6.2, the shell fetches the state).
 
 mod checkpoint;
+mod fetch;
 mod new_view;
 mod normal;
 mod requests;
@@ -24,6 +25,7 @@ use crate::message::{Message, SignatureCheck, SignedMessage, Strict, Vote};
 use crate::metrics::Metrics;
 use crate::persist::PersistedState;
 use crate::types::{ReplicaId, Seq, View};
+use cryptanet_types::block::data_hash;
 use cryptanet_types::crypto::SigningKey;
 use cryptanet_types::{Digest, PublicKey};
 use requests::Requests;
@@ -126,6 +128,9 @@ impl Replica {
             slot.pre_prepare = Some((rec.pre_prepare, pp));
             slot.prepared = rec.prepared;
             slot.commit_sent = rec.commit_sent;
+            for b in rec.batches {
+                slot.batches.insert(data_hash(&b.0), b.0);
+            }
             if rec.view == r.view {
                 let vote = Vote {
                     view: rec.view,
@@ -159,6 +164,7 @@ impl Replica {
         if self.last_executed < self.stable.seq {
             self.request_state(self.stable.clone());
         }
+        self.fetch_missing();
         std::mem::take(&mut self.out)
     }
 
@@ -174,6 +180,7 @@ impl Replica {
                 state,
                 requests,
             } => self.on_state_transferred(seq, state, &requests),
+            Input::BatchFetched { seq, digest, batch } => self.on_batch_fetched(seq, digest, batch),
         }
         std::mem::take(&mut self.out)
     }
@@ -229,6 +236,20 @@ impl Replica {
         &self.metrics
     }
 
+    /// The batch with digest `digest` if this replica holds it for `seq`
+    /// (accepted, prepared or decided there and not yet garbage-collected),
+    /// for answering another replica's [`Output::FetchBatch`]. Executed
+    /// batches below the stable checkpoint are in the shell's ledger.
+    pub fn batch(&self, seq: Seq, digest: &Digest) -> Option<Vec<Vec<u8>>> {
+        let slot = self.slots.get(&seq)?;
+        if let Some((b, cert)) = &slot.decided {
+            if cert.digest == *digest {
+                return Some(b.clone());
+            }
+        }
+        slot.batch(digest)
+    }
+
     fn on_wire(&mut self, m: SignedMessage) {
         let msg = match m.open_with(&self.keys, &*self.check) {
             Ok(msg) => msg,
@@ -252,7 +273,10 @@ impl Replica {
                     self.on_request(p, false);
                 }
             }
-            Message::PrePrepare(pp) => self.on_pre_prepare(m, pp),
+            // A bare PRE-PREPARE is only meaningful inside a certificate or
+            // NEW-VIEW; on its own it carries no batch to prepare.
+            Message::PrePrepare(_) => self.metrics.ignored += 1,
+            Message::Proposal(p) => self.on_proposal(m, p),
             Message::Prepare(v) => self.on_prepare(m, v),
             Message::Commit(v) => self.on_commit(m, v),
             Message::Checkpoint(c) => self.on_checkpoint(m, c),

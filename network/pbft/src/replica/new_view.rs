@@ -3,11 +3,14 @@
 //! From 2f + 1 VIEW-CHANGEs for view v the primary of v computes:
 //! `min-s`, the highest stable checkpoint among them, and `max-s`, the
 //! highest sequence number of any prepared certificate. For each n in
-//! `(min-s, max-s]` it re-proposes, in view v, the batch of the
-//! highest-view prepared certificate for n, or a null (empty) batch if none
-//! has one. Backups recompute the same set from the same VIEW-CHANGEs and
-//! accept the NEW-VIEW only if it matches exactly, then adopt the
-//! checkpoint, and PREPARE every re-proposed batch.
+//! `(min-s, max-s]` it re-proposes, in view v, the digest of the
+//! highest-view prepared certificate for n, or the null (empty) batch if
+//! none has one. Backups recompute the same set from the same VIEW-CHANGEs
+//! and accept the NEW-VIEW only if it matches exactly, then adopt the
+//! checkpoint, and PREPARE every re-proposed batch they hold; the others
+//! are fetched first (`fetch.rs`) from the replicas that prepared them.
+//! NEW-VIEW and VIEW-CHANGE carry digests only, so their size does not
+//! depend on the batch size.
 
 use super::view_change::CheckedViewChange;
 use super::Replica;
@@ -17,14 +20,52 @@ use crate::error::{Error, Result};
 use crate::io::{Output, TimeoutKind};
 use crate::message::{Message, NewView, PrePrepare, SignedMessage};
 use crate::persist::PersistOp;
-use crate::types::{request_digest, Seq, View};
+use crate::types::{request_digest, ReplicaId, Seq, View};
 use cryptanet_types::block::data_hash;
-use cryptanet_types::Digest;
+use cryptanet_types::{codec, Digest};
 
-/// The checkpoint and the batches a NEW-VIEW must carry.
+/// A re-proposed PRE-PREPARE of a NEW-VIEW and who holds its batch.
+type ReProposed = (SignedMessage, PrePrepare, Vec<ReplicaId>);
+
+/// Replicas that reported a prepared certificate for (`seq`, `digest`) in
+/// `vcs`, then the signers of those certificates (PRE-PREPARE sender and
+/// PREPARE senders), without repeats.
+fn holders(vcs: &[&CheckedViewChange], seq: Seq, digest: &Digest) -> Vec<ReplicaId> {
+    let mut out: Vec<ReplicaId> = Vec::new();
+    let mut add = |r: ReplicaId| {
+        if !out.contains(&r) {
+            out.push(r);
+        }
+    };
+    for c in vcs {
+        if c.prepared
+            .iter()
+            .any(|pp| pp.seq == seq && pp.digest == *digest)
+        {
+            add(c.vc.replica);
+        }
+    }
+    for c in vcs {
+        for (cert, pp) in c.vc.prepared.iter().zip(&c.prepared) {
+            if pp.seq == seq && pp.digest == *digest {
+                add(pp.replica);
+                for m in &cert.prepares {
+                    if let Ok(msg) = codec::decode::<Message>(&m.bytes) {
+                        add(msg.sender());
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The checkpoint and the digests a NEW-VIEW must re-propose, each with the
+/// replicas known to hold its batch (the VIEW-CHANGE senders that reported
+/// it and the signers of their prepared certificates).
 struct Reproposal {
     checkpoint: CheckpointCert,
-    batches: Vec<(Seq, Digest, Vec<Vec<u8>>)>,
+    batches: Vec<(Seq, Digest, Vec<ReplicaId>)>,
 }
 
 impl Replica {
@@ -50,7 +91,7 @@ impl Replica {
                 .filter(|pp| pp.seq == seq && self.cfg.bug != Bug::NewViewDropsPrepared)
                 .max_by(|a, b| a.view.cmp(&b.view).then(b.digest.cmp(&a.digest)));
             match best {
-                Some(pp) => batches.push((seq, pp.digest, pp.batch.clone())),
+                Some(pp) => batches.push((seq, pp.digest, holders(vcs, seq, &pp.digest))),
                 None => batches.push((seq, data_hash(&[]), Vec::new())),
             }
         }
@@ -80,23 +121,22 @@ impl Replica {
         }
         let plan = self.reproposal(&chosen.iter().collect::<Vec<_>>());
         let mut pre_prepares = Vec::with_capacity(plan.batches.len());
-        for (seq, digest, batch) in plan.batches {
+        for (seq, digest, holders) in plan.batches {
             let pp = PrePrepare {
                 view: target,
                 seq,
                 digest,
-                batch,
                 replica: self.cfg.id,
             };
-            let Ok(m) = self.sign(&Message::PrePrepare(pp.clone())) else {
+            let Ok(m) = self.sign(&Message::PrePrepare(pp)) else {
                 return;
             };
-            pre_prepares.push((m, pp));
+            pre_prepares.push((m, pp, holders));
         }
         let nv = NewView {
             view: target,
             view_changes: chosen.iter().map(|c| c.msg.clone()).collect(),
-            pre_prepares: pre_prepares.iter().map(|(m, _)| m.clone()).collect(),
+            pre_prepares: pre_prepares.iter().map(|(m, _, _)| m.clone()).collect(),
             replica: self.cfg.id,
         };
         let Ok(nv_msg) = self.sign(&Message::NewView(nv)) else {
@@ -135,10 +175,7 @@ impl Replica {
 
     /// Verifies the VIEW-CHANGEs and that the PRE-PREPAREs are exactly the
     /// recomputed re-proposal.
-    fn check_new_view(
-        &self,
-        nv: &NewView,
-    ) -> Result<(CheckpointCert, Vec<(SignedMessage, PrePrepare)>)> {
+    fn check_new_view(&self, nv: &NewView) -> Result<(CheckpointCert, Vec<ReProposed>)> {
         let mut checked: Vec<CheckedViewChange> = Vec::new();
         for m in &nv.view_changes {
             let known = self
@@ -177,7 +214,7 @@ impl Replica {
             return Err(Error::BadNewView { view: nv.view });
         }
         let mut pps = Vec::with_capacity(plan.batches.len());
-        for ((seq, digest, _), m) in plan.batches.iter().zip(&nv.pre_prepares) {
+        for ((seq, digest, holders), m) in plan.batches.iter().zip(&nv.pre_prepares) {
             let pp = match m.open_with(&self.keys, &*self.check)? {
                 Message::PrePrepare(pp) => pp,
                 _ => return Err(Error::BadNewView { view: nv.view }),
@@ -186,19 +223,14 @@ impl Replica {
             if pp.view != nv.view || pp.seq != *seq || pp.digest != *digest {
                 return Err(Error::BadNewView { view: nv.view });
             }
-            pps.push((m.clone(), pp));
+            pps.push((m.clone(), pp, holders.clone()));
         }
         Ok((plan.checkpoint, pps))
     }
 
     /// Enters `view`: persist it, adopt the checkpoint, accept the
     /// re-proposed batches (backups PREPARE them), replay deferred messages.
-    fn install_view(
-        &mut self,
-        view: View,
-        checkpoint: CheckpointCert,
-        pps: Vec<(SignedMessage, PrePrepare)>,
-    ) {
+    fn install_view(&mut self, view: View, checkpoint: CheckpointCert, pps: Vec<ReProposed>) {
         self.view = view;
         self.changing_to = None;
         self.metrics.views_installed += 1;
@@ -215,10 +247,10 @@ impl Replica {
         }
         self.make_stable(checkpoint);
         let mut max_seq = self.stable.seq;
-        for (m, pp) in pps {
+        for (m, pp, holders) in pps {
             max_seq = max_seq.max(pp.seq);
             if pp.seq > self.stable.seq {
-                self.accept_pre_prepare(m, pp);
+                self.accept_pre_prepare(m, pp, None, holders);
             }
         }
         self.next_seq = max_seq + 1;
@@ -226,15 +258,22 @@ impl Replica {
         let in_flight: Vec<Digest> = self
             .slots
             .range(last_executed + 1..)
-            .filter_map(|(_, s)| s.pre_prepare.as_ref().filter(|_| s.view == view))
-            .flat_map(|(_, pp)| pp.batch.iter().map(|p| request_digest(p)))
+            .filter(|(_, s)| s.view == view)
+            .filter_map(|(_, s)| {
+                let (_, pp) = s.pre_prepare.as_ref()?;
+                s.batches.get(&pp.digest)
+            })
+            .flat_map(|batch| batch.iter().map(|p| request_digest(p)))
             .collect();
         self.requests.set_in_flight(in_flight);
         self.view_changes = self.view_changes.split_off(&(view + 1));
         let deferred = std::mem::take(&mut self.deferred);
         for (m, msg) in deferred {
             let v = match &msg {
-                Message::PrePrepare(pp) => pp.view,
+                Message::Proposal(p) => match codec::decode::<Message>(&p.pre_prepare.bytes) {
+                    Ok(Message::PrePrepare(pp)) => pp.view,
+                    _ => continue,
+                },
                 Message::Prepare(v) | Message::Commit(v) => v.view,
                 _ => continue,
             };

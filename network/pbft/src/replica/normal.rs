@@ -3,7 +3,11 @@
 //!
 //! - A backup accepts a PRE-PREPARE for (v, n) from the primary of v if it is
 //!   in view v, n is within the watermarks and it has not accepted a
-//!   different one for (v, n). It persists the slot, then sends PREPARE.
+//!   different one for (v, n). The PRE-PREPARE certifies the batch digest;
+//!   the batch arrives beside it (a PROPOSAL) or, for a NEW-VIEW
+//!   re-proposal, is fetched (`fetch.rs`). With the batch at hand the
+//!   backup persists the slot, batch included, then sends PREPARE: an
+//!   honest replica never votes for a batch it cannot hand out.
 //! - With the PRE-PREPARE and 2f matching PREPAREs from distinct backups the
 //!   replica is *prepared*: it persists the prepared certificate, then sends
 //!   COMMIT.
@@ -15,36 +19,68 @@ use super::Replica;
 use crate::cert::{check_pre_prepare, PreparedCert};
 use crate::error::Error;
 use crate::io::{CommittedBatch, Output};
-use crate::message::{Decided, Message, PrePrepare, SignedMessage, Vote};
-use crate::persist::{PersistOp, SlotRecord};
-use crate::types::{chain_state, request_digest, Seq};
+use crate::message::{Decided, Message, PrePrepare, Proposal, SignedMessage, Vote};
+use crate::persist::{BatchBytes, PersistOp, SlotRecord};
+use crate::types::{chain_state, request_digest, ReplicaId, Seq};
 use cryptanet_types::block::data_hash;
 
 impl Replica {
-    pub(super) fn on_pre_prepare(&mut self, m: SignedMessage, pp: PrePrepare) {
+    /// A PRE-PREPARE with its batch: check the inner signature, the sender
+    /// and that the batch hashes to the certified digest.
+    pub(super) fn on_proposal(&mut self, outer: SignedMessage, p: Proposal) {
+        let pp = match p.pre_prepare.open_with(&self.keys, &*self.check) {
+            Ok(Message::PrePrepare(pp)) => pp,
+            Ok(_) => {
+                return self.metrics.dropped(&Error::Inconsistent {
+                    what: "proposal (not a pre-prepare)",
+                })
+            }
+            Err(e) => return self.metrics.dropped(&e),
+        };
         let cfg = self.cfg.clone();
         if let Err(e) = check_pre_prepare(&pp, &|v| cfg.primary(v)) {
-            self.metrics.dropped(&e);
-            return;
+            return self.metrics.dropped(&e);
         }
         match self.normal_case_gate(pp.view) {
             Some(true) => {}
-            Some(false) => return self.defer(m, Message::PrePrepare(pp)),
+            Some(false) => return self.defer(outer, Message::Proposal(p)),
             None => return,
         }
         if !self.in_window(pp.seq) {
             self.metrics.ignored += 1;
             return;
         }
-        self.accept_pre_prepare(m, pp);
+        if data_hash(&p.batch) != pp.digest {
+            return self.metrics.dropped(&Error::DigestMismatch { seq: pp.seq });
+        }
+        self.accept_pre_prepare(p.pre_prepare, pp, Some(p.batch), Vec::new());
     }
 
-    /// Accepts a checked PRE-PREPARE of the active view: persist, then PREPARE.
-    pub(super) fn accept_pre_prepare(&mut self, m: SignedMessage, pp: PrePrepare) {
+    /// Accepts a checked PRE-PREPARE of the active view. With its batch at
+    /// hand: persist the slot (batch included), then PREPARE. Without it
+    /// (a NEW-VIEW re-proposal): ask the shell to fetch it from `fetch_from`
+    /// and PREPARE once it arrives; a primary persists the slot at once, so
+    /// that it never re-uses the sequence number.
+    pub(super) fn accept_pre_prepare(
+        &mut self,
+        m: SignedMessage,
+        pp: PrePrepare,
+        batch: Option<Vec<Vec<u8>>>,
+        fetch_from: Vec<ReplicaId>,
+    ) {
         let seq = pp.seq;
         let slot = self.slots.entry(seq).or_insert_with(|| Slot::new(pp.view));
         if let Some((_, old)) = &slot.pre_prepare {
-            if slot.view > pp.view || (slot.view == pp.view && old.digest == pp.digest) {
+            let same = slot.view == pp.view && old.digest == pp.digest;
+            if same && !slot.has_batch(&pp.digest) {
+                if let Some(batch) = batch {
+                    // The batch we were fetching, relayed with its PRE-PREPARE.
+                    slot.batches.insert(pp.digest, batch);
+                    self.endorse_slot(seq);
+                    return;
+                }
+            }
+            if slot.view > pp.view || same {
                 self.metrics.ignored += 1;
                 return;
             }
@@ -55,16 +91,33 @@ impl Replica {
         }
         slot.view = pp.view;
         slot.commit_sent = false;
-        slot.pre_prepare = Some((m.clone(), pp.clone()));
-        let record = SlotRecord {
-            seq,
-            view: pp.view,
-            digest: pp.digest,
-            pre_prepare: m,
-            prepared: slot.prepared.clone(),
-            commit_sent: false,
+        slot.pre_prepare = Some((m, pp));
+        slot.fetch_from = fetch_from;
+        if let Some(batch) = batch {
+            slot.batches.insert(pp.digest, batch);
+        }
+        if slot.has_batch(&pp.digest) {
+            self.endorse_slot(seq);
+            return;
+        }
+        if self.cfg.primary(pp.view) == self.cfg.id {
+            self.persist_slot(seq);
+        }
+        self.fetch_batch(seq);
+    }
+
+    /// The accepted PRE-PREPARE at `seq` now has its batch: persist the slot,
+    /// then a backup broadcasts its PREPARE.
+    pub(super) fn endorse_slot(&mut self, seq: Seq) {
+        let Some(pp) = self
+            .slots
+            .get(&seq)
+            .and_then(|s| s.pre_prepare.as_ref())
+            .map(|(_, pp)| *pp)
+        else {
+            return;
         };
-        self.out.push(Output::Persist(PersistOp::Slot(record)));
+        self.persist_slot(seq);
         if self.cfg.primary(pp.view) != self.cfg.id {
             let vote = Vote {
                 view: pp.view,
@@ -80,6 +133,30 @@ impl Replica {
         }
         self.check_prepared(seq);
         self.check_committed(seq);
+    }
+
+    /// Emits `Persist(Slot)` with what the slot at `seq` holds now.
+    pub(super) fn persist_slot(&mut self, seq: Seq) {
+        let Some(slot) = self.slots.get(&seq) else {
+            return;
+        };
+        let Some((m, pp)) = &slot.pre_prepare else {
+            return;
+        };
+        let record = SlotRecord {
+            seq,
+            view: slot.view,
+            digest: pp.digest,
+            pre_prepare: m.clone(),
+            prepared: slot.prepared.clone(),
+            commit_sent: slot.commit_sent,
+            batches: slot
+                .batches
+                .values()
+                .map(|b| BatchBytes(b.clone()))
+                .collect(),
+        };
+        self.out.push(Output::Persist(PersistOp::Slot(record)));
     }
 
     pub(super) fn on_prepare(&mut self, m: SignedMessage, v: Vote) {
@@ -120,7 +197,7 @@ impl Replica {
         let Some(slot) = self.slots.get_mut(&seq) else {
             return;
         };
-        let Some(digest) = slot.digest_in(view) else {
+        let Some(digest) = slot.ready_digest_in(view) else {
             return;
         };
         if slot.commit_sent || self.changing_to.is_some() {
@@ -139,21 +216,12 @@ impl Replica {
         let Some((pp_msg, _)) = slot.pre_prepare.clone() else {
             return;
         };
-        let cert = PreparedCert {
-            pre_prepare: pp_msg.clone(),
-            prepares,
-        };
-        slot.prepared = Some(cert.clone());
-        slot.commit_sent = true;
-        let record = SlotRecord {
-            seq,
-            view,
-            digest,
+        slot.prepared = Some(PreparedCert {
             pre_prepare: pp_msg,
-            prepared: Some(cert),
-            commit_sent: true,
-        };
-        self.out.push(Output::Persist(PersistOp::Slot(record)));
+            prepares,
+        });
+        slot.commit_sent = true;
+        self.persist_slot(seq);
         let vote = Vote {
             view,
             seq,
@@ -200,17 +268,15 @@ impl Replica {
         if slot.decided.is_some() {
             return;
         }
-        let Some(digest) = slot.digest_in(view) else {
+        let Some(digest) = slot.ready_digest_in(view) else {
             return;
         };
         let Some(cert) = slot.commit_certificate(view, seq, digest, quorum) else {
             return;
         };
-        let batch = slot
-            .pre_prepare
-            .as_ref()
-            .map(|(_, pp)| pp.batch.clone())
-            .unwrap_or_default();
+        let Some(batch) = slot.batch(&digest) else {
+            return;
+        };
         slot.decided = Some((batch, cert));
         self.try_execute();
     }

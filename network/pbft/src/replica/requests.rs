@@ -14,7 +14,7 @@
 use super::Replica;
 use crate::error::Error;
 use crate::io::TimeoutKind;
-use crate::message::{Message, PrePrepare, Request};
+use crate::message::{Message, PrePrepare, Proposal, Request};
 use crate::types::request_digest;
 use cryptanet_types::block::data_hash;
 use cryptanet_types::Digest;
@@ -204,8 +204,11 @@ impl Replica {
         self.slots
             .range(self.last_executed + 1..)
             .filter(|(_, s)| s.view == self.view)
-            .filter_map(|(_, s)| s.pre_prepare.as_ref())
-            .flat_map(|(_, pp)| pp.batch.iter().map(|p| request_digest(p)))
+            .filter_map(|(_, s)| {
+                let (_, pp) = s.pre_prepare.as_ref()?;
+                s.batches.get(&pp.digest)
+            })
+            .flat_map(|batch| batch.iter().map(|p| request_digest(p)))
             .collect()
     }
 
@@ -322,17 +325,24 @@ impl Replica {
             view: self.view,
             seq: self.next_seq,
             digest: data_hash(&batch),
-            batch,
             replica: self.cfg.id,
         };
         self.next_seq += 1;
-        self.requests.propose(&pp.batch);
-        let Ok(m) = self.sign(&Message::PrePrepare(pp.clone())) else {
+        self.requests.propose(&batch);
+        let Ok(m) = self.sign(&Message::PrePrepare(pp)) else {
             return;
         };
-        // Persists the slot before the PRE-PREPARE leaves.
-        self.accept_pre_prepare(m.clone(), pp);
-        self.out.push(crate::io::Output::Broadcast(m));
+        let proposal = Message::Proposal(Proposal {
+            pre_prepare: m.clone(),
+            batch: batch.clone(),
+            replica: self.cfg.id,
+        });
+        let Ok(out) = self.sign(&proposal) else {
+            return;
+        };
+        // Persists the slot (with the batch) before the proposal leaves.
+        self.accept_pre_prepare(m, pp, Some(batch), Vec::new());
+        self.out.push(crate::io::Output::Broadcast(out));
     }
 }
 

@@ -6,6 +6,11 @@ use crate::types::{ReplicaId, View};
 use cryptanet_types::Digest;
 use std::collections::BTreeMap;
 
+/// Digest of the null (empty) batch.
+pub(super) fn null_digest() -> Digest {
+    cryptanet_types::block::data_hash(&[])
+}
+
 /// What a replica knows about one sequence number.
 pub(super) struct Slot {
     /// View of `pre_prepare` (and of the votes below).
@@ -22,6 +27,12 @@ pub(super) struct Slot {
     pub prepared: Option<PreparedCert>,
     /// The decided batch and its certificate, once known.
     pub decided: Option<(Vec<Vec<u8>>, crate::cert::CommitCertificate)>,
+    /// Batches held for this seq by digest: every batch accepted here in
+    /// any view (a later view may re-propose any of them), kept until the
+    /// slot is garbage-collected.
+    pub batches: BTreeMap<Digest, Vec<Vec<u8>>>,
+    /// Whom to ask for the batch of `pre_prepare` while it is missing.
+    pub fetch_from: Vec<ReplicaId>,
 }
 
 impl Slot {
@@ -34,7 +45,28 @@ impl Slot {
             commit_sent: false,
             prepared: None,
             decided: None,
+            batches: BTreeMap::new(),
+            fetch_from: Vec::new(),
         }
+    }
+
+    /// Whether the batch of digest `digest` is at hand (the null batch
+    /// always is).
+    pub fn has_batch(&self, digest: &Digest) -> bool {
+        self.batches.contains_key(digest) || *digest == null_digest()
+    }
+
+    /// The batch of digest `digest`, if at hand.
+    pub fn batch(&self, digest: &Digest) -> Option<Vec<Vec<u8>>> {
+        match self.batches.get(digest) {
+            Some(b) => Some(b.clone()),
+            None => (*digest == null_digest()).then(Vec::new),
+        }
+    }
+
+    /// Digest of the accepted PRE-PREPARE of `view` if its batch is at hand.
+    pub fn ready_digest_in(&self, view: View) -> Option<Digest> {
+        self.digest_in(view).filter(|d| self.has_batch(d))
     }
 
     /// Digest of the accepted PRE-PREPARE if it belongs to `view`.

@@ -8,7 +8,8 @@
 //! - if the sender executed nothing since its previous STATUS: a DECIDED
 //!   (batch + commit certificate) for every sequence number the sender has
 //!   not executed and it has decided, and for undecided slots of a shared
-//!   view, the PRE-PREPARE and its own PREPARE and COMMIT.
+//!   view, the PRE-PREPARE with its batch (a PROPOSAL signed by the relayer)
+//!   and its own PREPARE and COMMIT.
 //!
 //! A replica in a view change re-broadcasts its VIEW-CHANGE with each STATUS,
 //! and sends a peer stuck at a lower target its older VIEW-CHANGE for that
@@ -18,7 +19,7 @@
 
 use super::Replica;
 use crate::io::Output;
-use crate::message::{Decided, Message, Status};
+use crate::message::{Decided, Message, Proposal, Status};
 
 impl Replica {
     pub(super) fn on_status_timeout(&mut self) {
@@ -43,6 +44,7 @@ impl Replica {
         if let Some(cert) = self.awaiting_state.clone() {
             self.out.push(Output::NeedState(cert));
         }
+        self.fetch_missing();
         self.arm_status_timer();
     }
 
@@ -105,8 +107,14 @@ impl Replica {
                 };
                 sends.push(Err(Message::Decided(d)));
             } else if same_view && slot.view == self.view {
-                if let Some((m, _)) = &slot.pre_prepare {
-                    sends.push(Ok(m.clone()));
+                if let Some((m, pp)) = &slot.pre_prepare {
+                    if let Some(batch) = slot.batch(&pp.digest) {
+                        sends.push(Err(Message::Proposal(Proposal {
+                            pre_prepare: m.clone(),
+                            batch,
+                            replica: self.cfg.id,
+                        })));
+                    }
                 }
                 for votes in [&slot.prepares, &slot.commits] {
                     if let Some((_, m)) = votes.get(&self.cfg.id) {

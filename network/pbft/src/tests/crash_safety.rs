@@ -81,8 +81,7 @@ fn restarted_primary_does_not_reuse_a_sequence_number() {
     let seqs: Vec<u64> = sent(&outs)
         .into_iter()
         .filter_map(|(_, m)| match m {
-            Message::PrePrepare(pp) => Some(pp.seq),
-            _ => None,
+            m => proposed(&m).map(|(pp, _)| pp.seq),
         })
         .collect();
     assert_eq!(seqs, vec![2]);
@@ -133,6 +132,7 @@ fn construction_rejects_bad_keys_and_bad_persisted_state() {
             pre_prepare: pp,
             prepared: None,
             commit_sent: false,
+            batches: vec![],
         },
     );
     let tampered = Replica::new(config(1), net.sk[1].clone(), net.pk.clone(), Some(disk));

@@ -14,7 +14,7 @@ mod crash_safety;
 mod normal_case;
 mod view_change;
 
-use crate::message::{Checkpoint, Message, PrePrepare, SignedMessage, Vote};
+use crate::message::{Checkpoint, Message, PrePrepare, Proposal, SignedMessage, Vote};
 use crate::persist::PersistedState;
 use crate::{Config, Input, Output, PersistOp, Replica, TimeoutKind};
 use cryptanet_types::block::data_hash;
@@ -74,8 +74,20 @@ impl Net {
         Input::Message(self.signed(msg))
     }
 
+    /// The primary's PROPOSAL of `batch` at (view, seq).
     pub fn pre_prepare(&self, view: u64, seq: u64, batch: &[&[u8]]) -> Input {
-        self.input(Message::PrePrepare(pre_prepare(view, seq, batch)))
+        Input::Message(self.proposal(pre_prepare(view, seq, batch), batch))
+    }
+
+    /// A PROPOSAL carrying `pp` (signed by its `replica`) and `items`, sent
+    /// by the same replica.
+    pub fn proposal(&self, pp: PrePrepare, items: &[&[u8]]) -> SignedMessage {
+        let inner = self.signed(Message::PrePrepare(pp));
+        self.signed(Message::Proposal(Proposal {
+            pre_prepare: inner,
+            batch: batch(items),
+            replica: pp.replica,
+        }))
     }
 
     pub fn prepare(&self, from: u32, view: u64, seq: u64, digest: Digest) -> Input {
@@ -118,8 +130,18 @@ pub(crate) fn pre_prepare(view: u64, seq: u64, items: &[&[u8]]) -> PrePrepare {
         view,
         seq,
         digest: digest(items),
-        batch: batch(items),
         replica: (view % 4) as u32,
+    }
+}
+
+/// The PRE-PREPARE and batch of a PROPOSAL.
+pub(crate) fn proposed(msg: &Message) -> Option<(PrePrepare, Vec<Vec<u8>>)> {
+    let Message::Proposal(p) = msg else {
+        return None;
+    };
+    match cryptanet_types::codec::decode::<Message>(&p.pre_prepare.bytes).ok()? {
+        Message::PrePrepare(pp) => Some((pp, p.batch.clone())),
+        _ => None,
     }
 }
 
@@ -148,6 +170,7 @@ pub(crate) fn describe(o: &Output) -> String {
             }
         ),
         Output::NeedState(c) => format!("need-state {}", c.seq),
+        Output::FetchBatch { seq, from, .. } => format!("fetch {seq} from {from:?}"),
     }
 }
 

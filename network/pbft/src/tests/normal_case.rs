@@ -65,19 +65,19 @@ fn pre_prepare_acceptance_rules_table() {
     let net = Net::new();
     let mut r = net.replica(1);
     let forged = {
-        let mut m = net.signed(Message::PrePrepare(pre_prepare(0, 2, &[b"x"])));
+        let mut m = net.proposal(pre_prepare(0, 2, &[b"x"]), &[b"x"]);
         m.signature.0[5] ^= 1;
         Input::Message(m)
     };
     let wrong_digest = {
         let mut pp = pre_prepare(0, 3, &[b"x"]);
         pp.digest = digest(&[b"y"]);
-        net.input(Message::PrePrepare(pp))
+        Input::Message(net.proposal(pp, &[b"x"]))
     };
     let not_primary = {
         let mut pp = pre_prepare(0, 2, &[b"x"]);
         pp.replica = 2;
-        net.input(Message::PrePrepare(pp))
+        Input::Message(net.proposal(pp, &[b"x"]))
     };
     let steps = vec![
         Step {
@@ -214,7 +214,7 @@ fn requests_are_forwarded_batched_and_deduplicated_table() {
         Step {
             name: "a forwarded request fills the batch (count 2): persist, pre-prepare",
             input: forwarded,
-            expect: &["persist slot", "broadcast pre-prepare"],
+            expect: &["persist slot", "broadcast proposal"],
         },
         Step {
             name: "a request larger than a batch may be is refused",
@@ -256,14 +256,14 @@ fn requests_are_forwarded_batched_and_deduplicated_table() {
     let got: Vec<String> = out.iter().map(describe).collect();
     assert_eq!(
         got,
-        ["persist slot", "broadcast pre-prepare"],
+        ["persist slot", "broadcast proposal"],
         "batch timer cuts"
     );
     let pps: Vec<_> = sent(&out);
-    let Message::PrePrepare(pp) = &pps[0].1 else {
-        panic!("not a pre-prepare");
+    let Some((pp, batch)) = proposed(&pps[0].1) else {
+        panic!("not a proposal");
     };
-    assert_eq!((pp.seq, pp.batch.clone()), (2, vec![b"r3".to_vec()]));
+    assert_eq!((pp.seq, batch), (2, vec![b"r3".to_vec()]));
 
     // A backup watches and forwards to the primary only, but does not
     // propose; a group of submissions leaves as one signed message.

@@ -9,7 +9,7 @@ use crate::message::ViewChange;
 fn prepared_cert(net: &Net, view: u64, seq: u64, items: &[&[u8]], signers: &[u32]) -> PreparedCert {
     let pp = pre_prepare(view, seq, items);
     PreparedCert {
-        pre_prepare: net.signed(Message::PrePrepare(pp.clone())),
+        pre_prepare: net.signed(Message::PrePrepare(pp)),
         prepares: signers
             .iter()
             .map(|&r| {
@@ -206,8 +206,10 @@ fn new_view_from_primary(net: &Net) -> SignedMessage {
                 "broadcast view-change",
                 "persist view",
                 "persist slot",
+                "fetch 1 from [2, 0, 3]",
                 "persist slot",
                 "persist slot",
+                "fetch 3 from [2, 0, 3]",
                 "broadcast new-view",
             ],
         },
@@ -240,21 +242,118 @@ fn new_view_reproposes_prepared_batches_and_fills_gaps_table() {
     let nv = new_view_from_primary(&net);
     let mut backup = net.replica(3);
     let steps = vec![Step {
-        name: "a valid NEW-VIEW: install, then prepare every re-proposed batch",
+        name: "a valid NEW-VIEW: install, prepare the null batch, fetch the others first",
         input: Input::Message(nv),
         expect: &[
             "persist view",
+            "fetch 1 from [2, 0, 1]",
             "persist slot",
             "broadcast prepare",
-            "persist slot",
-            "broadcast prepare",
-            "persist slot",
-            "broadcast prepare",
+            "fetch 3 from [2, 0, 1]",
         ],
     }];
     run(&mut backup, steps);
     assert_eq!(backup.view(), 1);
     assert_eq!(backup.slot_digest(2), Some(digest(&[])));
+}
+
+#[test]
+fn a_reproposed_batch_is_prepared_only_once_fetched_bytes_match_table() {
+    let net = Net::new();
+    let nv = new_view_from_primary(&net);
+    let mut backup = net.replica(3);
+    backup.step(Input::Message(nv));
+    let fetched = |seq, items: &[&[u8]], of: &[&[u8]]| Input::BatchFetched {
+        seq,
+        digest: digest(of),
+        batch: batch(items),
+    };
+    let steps = vec![
+        Step {
+            name: "bytes that are not the batch: refused, nothing sent",
+            input: fetched(1, &[b"not A"], &[b"A"]),
+            expect: &[],
+        },
+        Step {
+            name: "a batch nobody asked for at that seq: ignored",
+            input: fetched(2, &[b"A"], &[b"A"]),
+            expect: &[],
+        },
+        Step {
+            name: "the batch of the re-proposed digest: persist it, then PREPARE",
+            input: fetched(1, &[b"A"], &[b"A"]),
+            expect: &["persist slot", "broadcast prepare"],
+        },
+        Step {
+            name: "the same batch again: already held",
+            input: fetched(1, &[b"A"], &[b"A"]),
+            expect: &[],
+        },
+    ];
+    run(&mut backup, steps);
+    assert_eq!(backup.metrics().bad_inputs, 1);
+    assert_eq!(backup.metrics().batches_fetched, 1);
+    assert_eq!(backup.batch(1, &digest(&[b"A"])), Some(batch(&[b"A"])));
+    assert_eq!(backup.batch(3, &digest(&[b"C"])), None);
+    // The status tick asks again for what is still missing (seq 3 only).
+    let status = Input::TimeoutElapsed {
+        kind: TimeoutKind::Status,
+        generation: 1,
+    };
+    let got: Vec<String> = backup.step(status).iter().map(describe).collect();
+    assert_eq!(
+        got,
+        [
+            "broadcast status",
+            "fetch 3 from [2, 0, 1]",
+            "timeout status"
+        ]
+    );
+    // A relayed PROPOSAL of the same PRE-PREPARE also supplies the batch.
+    let nv_pp = {
+        let mut pp = pre_prepare(1, 3, &[b"C"]);
+        pp.replica = 1;
+        pp
+    };
+    let relayed = {
+        let inner = net.signed(Message::PrePrepare(nv_pp));
+        net.signed(Message::Proposal(Proposal {
+            pre_prepare: inner,
+            batch: batch(&[b"C"]),
+            replica: 2,
+        }))
+    };
+    let got: Vec<String> = backup
+        .step(Input::Message(relayed))
+        .iter()
+        .map(describe)
+        .collect();
+    assert_eq!(got, ["persist slot", "broadcast prepare"]);
+}
+
+#[test]
+fn a_replica_holding_the_batch_prepares_the_reproposal_without_fetching() {
+    let net = Net::new();
+    let nv = new_view_from_primary(&net);
+    let mut backup = net.replica(3);
+    // Replica 3 received seq 3's PROPOSAL in view 0 (and prepared it).
+    backup.step(net.pre_prepare(0, 3, &[b"C"]));
+    let got: Vec<String> = backup
+        .step(Input::Message(nv))
+        .iter()
+        .map(describe)
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "persist view",
+            "fetch 1 from [2, 0, 1]",
+            "persist slot",
+            "broadcast prepare",
+            "persist slot",
+            "broadcast prepare",
+        ]
+    );
 }
 
 #[test]
@@ -350,8 +449,7 @@ fn new_primary_proposes_pending_requests_after_the_re_proposals() {
     let pps: Vec<(u64, Vec<Vec<u8>>)> = sent(&outs)
         .into_iter()
         .filter_map(|(_, m)| match m {
-            Message::PrePrepare(pp) => Some((pp.seq, pp.batch)),
-            _ => None,
+            m => proposed(&m).map(|(pp, batch)| (pp.seq, batch)),
         })
         .collect();
     // Seq 1 is the re-proposal (inside NEW-VIEW); the pending request needs
@@ -365,8 +463,7 @@ fn new_primary_proposes_pending_requests_after_the_re_proposals() {
     let pps: Vec<(u64, Vec<Vec<u8>>)> = sent(&outs)
         .into_iter()
         .filter_map(|(_, m)| match m {
-            Message::PrePrepare(pp) => Some((pp.seq, pp.batch)),
-            _ => None,
+            m => proposed(&m).map(|(pp, batch)| (pp.seq, batch)),
         })
         .collect();
     assert_eq!(pps, vec![(2, vec![b"late".to_vec()])]);
@@ -412,6 +509,7 @@ fn new_view_carries_a_stable_checkpoint_to_replicas_behind_it_table() {
             "persist stable 2",
             "need-state 2",
             "persist slot",
+            "fetch 3 from [2, 3, 0]",
             "broadcast new-view",
         ],
         "min-s = 2 is adopted (state requested), seq 3 re-proposed"
@@ -425,8 +523,7 @@ fn new_view_carries_a_stable_checkpoint_to_replicas_behind_it_table() {
             "persist view",
             "persist stable 2",
             "need-state 2",
-            "persist slot",
-            "broadcast prepare",
+            "fetch 3 from [2, 3, 1]",
         ],
     }];
     run(&mut backup, steps);
