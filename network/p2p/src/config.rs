@@ -101,6 +101,10 @@ pub struct Config {
     /// One-way messages held per disconnected peer until a connection is
     /// up; beyond this the oldest is dropped (and counted as a send failure).
     pub pending_per_peer: usize,
+    /// Bytes of one-way messages held per peer (waiting for a connection or
+    /// for room in the in-flight window); beyond this the oldest are dropped
+    /// and counted in `outgoing_dropped`. Default 32 MiB.
+    pub pending_bytes_per_peer: usize,
     /// How long a request (including a consensus delivery ack) may take.
     pub request_timeout: Duration,
     /// Redial schedule for disconnected peers.
@@ -118,6 +122,7 @@ impl Default for Config {
             event_queue: 1024,
             command_queue: 1024,
             pending_per_peer: 1024,
+            pending_bytes_per_peer: 32 * MIB,
             request_timeout: Duration::from_secs(10),
             backoff: BackoffConfig::default(),
             redial_check: Duration::from_millis(100),

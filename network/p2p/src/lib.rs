@@ -18,6 +18,9 @@
 //! refused at connection time) and [`MemoryTransport`] (a [`MemoryHub`] of
 //! bounded channels with link controls, for tests and simulation).
 //!
+//! [`Outgoing`] puts byte-bounded, never-blocking per-peer queues in front
+//! of a transport (drop-newest when full, counted and logged).
+//!
 //! Oversize or malformed messages are dropped, logged with `tracing` and
 //! counted in [`Metrics`]; they never panic.
 #![forbid(unsafe_code)]
@@ -28,6 +31,7 @@ pub mod event;
 pub mod memory;
 pub mod metrics;
 pub mod net;
+pub mod outgoing;
 pub mod peer;
 pub mod transport;
 
@@ -38,5 +42,6 @@ pub use libp2p::{Multiaddr, PeerId};
 pub use memory::{MemoryHub, MemoryTransport};
 pub use metrics::{Metrics, MetricsSnapshot};
 pub use net::Libp2pTransport;
+pub use outgoing::Outgoing;
 pub use peer::{libp2p_keypair, peer_id_of, NetworkDefinition, PeerIndex, PeerInfo};
 pub use transport::Transport;

@@ -33,6 +33,12 @@ pub struct Metrics {
     pub endorse_served: AtomicU64,
     /// Batch requests this peer answered.
     pub batch_served: AtomicU64,
+    /// Outgoing messages dropped because their peer's queue was over its
+    /// byte bound (the newest message in [`crate::Outgoing`], the oldest
+    /// waiting one in the libp2p swarm's per-peer queue).
+    pub outgoing_dropped: AtomicU64,
+    /// Bytes of those messages.
+    pub outgoing_dropped_bytes: AtomicU64,
 }
 
 /// A point-in-time copy of [`Metrics`].
@@ -51,6 +57,8 @@ pub struct MetricsSnapshot {
     pub sync_served: u64,
     pub endorse_served: u64,
     pub batch_served: u64,
+    pub outgoing_dropped: u64,
+    pub outgoing_dropped_bytes: u64,
 }
 
 impl Metrics {
@@ -75,6 +83,8 @@ impl Metrics {
             sync_served: r(&self.sync_served),
             endorse_served: r(&self.endorse_served),
             batch_served: r(&self.batch_served),
+            outgoing_dropped: r(&self.outgoing_dropped),
+            outgoing_dropped_bytes: r(&self.outgoing_dropped_bytes),
         }
     }
 }

@@ -10,6 +10,10 @@
 //! [pbft]
 //! max_batch_count = 256
 //! batch_timeout_ms = 10
+//!
+//! [p2p]
+//! outgoing_queue_mib = 64   # per peer; newer messages are dropped beyond it
+//! pending_queue_mib = 32    # per peer, inside libp2p; oldest dropped beyond it
 //! ```
 //!
 //! Relative paths are resolved against the directory of the config file.
@@ -77,6 +81,32 @@ pub struct PeerConfig {
     /// Ordering parameters.
     #[serde(default)]
     pub pbft: PbftSettings,
+    /// Transport parameters.
+    #[serde(default)]
+    pub p2p: P2pSettings,
+}
+
+/// Memory bounds of the peer-to-peer transport, per remote peer.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct P2pSettings {
+    /// MiB of messages the engine queues for one peer before it drops new
+    /// ones (default 64). Dropped PBFT messages are recovered by
+    /// retransmission; drops are counted and logged.
+    pub outgoing_queue_mib: usize,
+    /// MiB of messages the libp2p swarm holds for one peer while it is
+    /// disconnected or its in-flight window is full, before it drops the
+    /// oldest (default 32).
+    pub pending_queue_mib: usize,
+}
+
+impl Default for P2pSettings {
+    fn default() -> Self {
+        P2pSettings {
+            outgoing_queue_mib: 64,
+            pending_queue_mib: 32,
+        }
+    }
 }
 
 fn yes() -> bool {

@@ -11,10 +11,12 @@
 //! * **admission control**: no new submissions are taken while the replica
 //!   holds `MAX_PENDING` unexecuted requests, so overload shows up as slower
 //!   `Submit` calls, not as an unbounded backlog;
-//! * outgoing messages go through one bounded queue and sender task per
-//!   peer, so the engine never blocks and a dead or slow peer never holds
-//!   up messages to the others; a full queue drops (PBFT's STATUS
-//!   retransmission recovers lost messages).
+//! * outgoing messages go through one queue and sender task per peer
+//!   (`cryptanet_p2p::Outgoing`), bounded by bytes (`[p2p]
+//!   outgoing_queue_mib`), so the engine never blocks, a dead or slow peer
+//!   never holds up messages to the others, and memory stays bounded under
+//!   overload; a full queue drops the newest message, counted and logged
+//!   (PBFT's STATUS retransmission recovers lost messages).
 
 use crate::batch_fetch;
 use crate::error::{Error, Result};
@@ -24,7 +26,7 @@ use crate::sync;
 use crate::timers::{Fired, Timers};
 use crate::validate::{prepare_block, EndorsementPolicy};
 use cryptanet_ledger::Ledger;
-use cryptanet_p2p::{Event, Incoming, PeerIndex, Transport};
+use cryptanet_p2p::{Event, Incoming, Outgoing, PeerIndex, Transport};
 use cryptanet_pbft::{
     chain_state, request_digest, CheckpointCert, CommittedBatch, Input, Output, PersistOp, Replica,
     SignedMessage, GENESIS_STATE,
@@ -73,9 +75,6 @@ pub struct EngineHandle {
     pub status: watch::Receiver<Status>,
 }
 
-/// Messages queued per peer before newer ones are dropped.
-const OUTGOING_PER_PEER: usize = 8192;
-
 /// Client submissions handed to the replica in one step at most.
 const SUBMISSIONS_PER_STEP: usize = 1024;
 
@@ -100,7 +99,7 @@ pub struct Engine {
     /// Chained PBFT state digest after each block: `chain[h]` is the state
     /// at height h (`chain[0]` is genesis).
     chain: Vec<Digest>,
-    outgoing: Vec<mpsc::Sender<Vec<u8>>>,
+    outgoing: Outgoing,
     commits: broadcast::Sender<Committed>,
     status: watch::Sender<Status>,
     sync_tx: mpsc::Sender<(CheckpointCert, Vec<Block>)>,
@@ -151,6 +150,7 @@ impl Engine {
         incoming: Incoming,
         policy: Arc<dyn EndorsementPolicy>,
         max_sync_bytes: usize,
+        outgoing_bytes_per_peer: usize,
     ) -> Result<(Engine, EngineInputs, EngineHandle)> {
         let chain = chain_from_ledger(&ledger)?;
         let ledger = Arc::new(RwLock::new(ledger));
@@ -160,26 +160,10 @@ impl Engine {
         let (status_tx, status_rx) = watch::channel(Status::default());
         let (sync_tx, synced) = mpsc::channel(4);
         let (fetched_tx, fetched) = mpsc::channel(64);
-        // One sender task and queue per peer: a dead or slow peer must never
-        // hold up messages to the others (PBFT recovers dropped messages
-        // through STATUS retransmission).
-        let n = network.replicas.len();
-        let mut outgoing = Vec::with_capacity(n);
-        for i in 0..n {
-            let (tx, mut rx) = mpsc::channel::<Vec<u8>>(OUTGOING_PER_PEER);
-            if i as u32 != network.me {
-                let t = transport.clone();
-                let to = PeerIndex(i as u32);
-                tokio::spawn(async move {
-                    while let Some(bytes) = rx.recv().await {
-                        if let Err(e) = t.send(to, bytes).await {
-                            tracing::debug!(%to, error = %e, "send failed");
-                        }
-                    }
-                });
-            }
-            outgoing.push(tx);
-        }
+        // One sender task and byte-bounded queue per peer: a dead or slow
+        // peer never holds up messages to the others, and a full queue drops
+        // (PBFT recovers dropped messages through STATUS retransmission).
+        let outgoing = Outgoing::start(transport.clone(), outgoing_bytes_per_peer);
         let engine = Engine {
             replica,
             ledger: ledger.clone(),
@@ -347,14 +331,11 @@ impl Engine {
             }
             match out {
                 Output::Persist(_) => {}
-                Output::Send { to, message } => self.enqueue(to, message.encode()?),
+                Output::Send { to, message } => {
+                    self.outgoing.send(PeerIndex(to), message.encode()?);
+                }
                 Output::Broadcast(message) => {
-                    let bytes = message.encode()?;
-                    for to in 0..self.outgoing.len() as u32 {
-                        if to != self.network.me {
-                            self.enqueue(to, bytes.clone());
-                        }
-                    }
+                    self.outgoing.broadcast(&message.encode()?);
                 }
                 Output::Commit(batch) => self.commit(batch)?,
                 Output::ScheduleTimeout {
@@ -369,16 +350,6 @@ impl Engine {
         self.store.persist(&persist)?;
         self.publish_status();
         Ok(())
-    }
-
-    /// Queues `bytes` for peer `to`; drops it when that peer's queue is full.
-    fn enqueue(&self, to: u32, bytes: Vec<u8>) {
-        let Some(q) = self.outgoing.get(to as usize) else {
-            return;
-        };
-        if q.try_send(bytes).is_err() {
-            tracing::debug!(to, "outgoing queue full: message dropped");
-        }
     }
 
     fn commit(&mut self, decided: CommittedBatch) -> Result<()> {

@@ -62,7 +62,12 @@ pub async fn run(
     )?;
 
     let mut p2p_config = cryptanet_p2p::Config::default();
-    p2p_config.limits.consensus = 64 << 20;
+    // PBFT messages carry at most one batch (PROPOSAL, DECIDED) or a group
+    // of forwarded requests no larger than a batch; view changes carry
+    // digests only.
+    p2p_config.limits.consensus = (config.pbft.max_batch_bytes + (1 << 20)).max(4 << 20);
+    p2p_config.limits.batch_response = config.pbft.max_batch_bytes + (1 << 20);
+    p2p_config.pending_bytes_per_peer = config.p2p.pending_queue_mib << 20;
     p2p_config.limits.sync_response = MAX_SYNC_REPLY + (1 << 20);
     let definition = network.p2p_definition(config.listen.as_deref())?;
     let (transport, incoming) =
@@ -79,6 +84,7 @@ pub async fn run(
         incoming,
         policy,
         MAX_SYNC_REPLY,
+        config.p2p.outgoing_queue_mib << 20,
     )?;
     let endorser = Arc::new(start_endorser(
         &config,

@@ -76,6 +76,8 @@ impl Libp2pTransport {
                 addr: info.addr.clone(),
                 redial: Redial::new(config.backoff, now),
                 waiting: Default::default(),
+                waiting_bytes: 0,
+                dropping: false,
                 in_flight: 0,
             });
         }
@@ -115,6 +117,7 @@ impl Libp2pTransport {
             metrics: metrics.clone(),
             redial_check: config.redial_check,
             pending_per_peer: config.pending_per_peer,
+            pending_bytes_per_peer: config.pending_bytes_per_peer,
             undelivered: None,
             waiters: HashMap::new(),
             replies: Default::default(),

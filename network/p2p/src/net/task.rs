@@ -87,6 +87,11 @@ pub(crate) struct PeerSlot {
     /// One-way messages waiting for a connection or a free slot in the
     /// in-flight window, oldest first.
     pub(crate) waiting: VecDeque<(MessageKind, Vec<u8>)>,
+    /// Bytes in `waiting`.
+    pub(crate) waiting_bytes: usize,
+    /// Whether the last message queued made older ones drop (one log line
+    /// per run of drops).
+    pub(crate) dropping: bool,
     /// One-way messages sent and not yet acknowledged or failed.
     pub(crate) in_flight: usize,
 }
@@ -103,6 +108,7 @@ impl PeerSlot {
             let Some((kind, bytes)) = self.waiting.pop_front() else {
                 return;
             };
+            self.waiting_bytes -= bytes.len();
             send_one_way(swarm, self.peer_id, kind, bytes);
             self.in_flight += 1;
         }
@@ -127,6 +133,7 @@ pub(crate) struct SwarmTask {
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) redial_check: Duration,
     pub(crate) pending_per_peer: usize,
+    pub(crate) pending_bytes_per_peer: usize,
     pub(crate) undelivered: Option<Event>,
     /// Outstanding requests of ours, per protocol (request ids are only
     /// unique within one protocol).
@@ -207,11 +214,28 @@ impl SwarmTask {
                 // the peer is disconnected they wait for the connection the
                 // redial schedule is making, instead of each send starting
                 // (and possibly losing) its own dial.
-                if slot.waiting.len() >= self.pending_per_peer.max(1) {
-                    slot.waiting.pop_front();
+                let (count, max_bytes) =
+                    (self.pending_per_peer.max(1), self.pending_bytes_per_peer);
+                let (dropped, dropped_bytes) = make_room(
+                    &mut slot.waiting,
+                    &mut slot.waiting_bytes,
+                    bytes.len(),
+                    count,
+                    max_bytes,
+                );
+                for _ in 0..dropped {
                     Metrics::bump(&self.metrics.send_failures);
-                    tracing::debug!(me = %self.me, peer = %to, "peer queue full; oldest held message dropped");
+                    Metrics::bump(&self.metrics.outgoing_dropped);
                 }
+                self.metrics
+                    .outgoing_dropped_bytes
+                    .fetch_add(dropped_bytes as u64, std::sync::atomic::Ordering::Relaxed);
+                let first = dropped > 0 && !slot.dropping;
+                slot.dropping = dropped > 0;
+                if first {
+                    tracing::warn!(me = %self.me, peer = %to, dropped, held = slot.waiting.len(), held_bytes = slot.waiting_bytes, "peer queue full; dropping its oldest held messages until it drains");
+                }
+                slot.waiting_bytes += bytes.len();
                 slot.waiting.push_back((kind, bytes));
                 slot.pump(&mut self.swarm);
             }
@@ -480,6 +504,28 @@ impl SwarmTask {
     }
 }
 
+/// Drops the oldest held messages until one more of `incoming` bytes fits
+/// within `count` messages and `max_bytes` bytes (or nothing is held).
+/// Returns how many messages and bytes were dropped.
+fn make_room(
+    waiting: &mut VecDeque<(MessageKind, Vec<u8>)>,
+    waiting_bytes: &mut usize,
+    incoming: usize,
+    count: usize,
+    max_bytes: usize,
+) -> (usize, usize) {
+    let (mut dropped, mut bytes) = (0, 0);
+    while waiting.len() >= count || (!waiting.is_empty() && *waiting_bytes + incoming > max_bytes) {
+        let Some((_, old)) = waiting.pop_front() else {
+            break;
+        };
+        *waiting_bytes -= old.len();
+        dropped += 1;
+        bytes += old.len();
+    }
+    (dropped, bytes)
+}
+
 /// Hands a one-way message to its request-response protocol.
 fn send_one_way(swarm: &mut Swarm<Behaviour>, peer: PeerId, kind: MessageKind, bytes: Vec<u8>) {
     let behaviour = swarm.behaviour_mut();
@@ -497,5 +543,34 @@ fn failure_reason(error: &OutboundFailure) -> RequestFailure {
         OutboundFailure::ConnectionClosed => RequestFailure::ConnectionClosed,
         OutboundFailure::UnsupportedProtocols => RequestFailure::UnsupportedProtocol,
         OutboundFailure::Io(_) => RequestFailure::Stream,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn held_messages_are_bounded_by_count_and_bytes_dropping_the_oldest() {
+        let mut q: VecDeque<(MessageKind, Vec<u8>)> = VecDeque::new();
+        let mut bytes = 0usize;
+        let push = |q: &mut VecDeque<_>, bytes: &mut usize, len: usize| {
+            let dropped = make_room(q, bytes, len, 3, 1000);
+            *bytes += len;
+            q.push_back((MessageKind::Consensus, vec![len as u8; len]));
+            dropped
+        };
+        assert_eq!(push(&mut q, &mut bytes, 400), (0, 0));
+        assert_eq!(push(&mut q, &mut bytes, 300), (0, 0));
+        // 700 + 400 > 1000: the oldest (400) goes.
+        assert_eq!(push(&mut q, &mut bytes, 400), (1, 400));
+        assert_eq!(bytes, 700);
+        // Count bound: 3 held at most.
+        assert_eq!(push(&mut q, &mut bytes, 1), (0, 0));
+        assert_eq!(push(&mut q, &mut bytes, 1), (1, 300));
+        // A message larger than the bound empties the queue but is held
+        // alone (a bigger one cannot be sent in pieces).
+        assert_eq!(push(&mut q, &mut bytes, 2000), (3, 402));
+        assert_eq!((q.len(), bytes), (1, 2000));
     }
 }

@@ -53,15 +53,25 @@ impl Slot {
     /// Whether the batch of digest `digest` is at hand (the null batch
     /// always is).
     pub fn has_batch(&self, digest: &Digest) -> bool {
-        self.batches.contains_key(digest) || *digest == null_digest()
+        self.batches.contains_key(digest)
+            || *digest == null_digest()
+            || self
+                .decided
+                .as_ref()
+                .is_some_and(|(_, c)| c.digest == *digest)
     }
 
     /// The batch of digest `digest`, if at hand.
     pub fn batch(&self, digest: &Digest) -> Option<Vec<Vec<u8>>> {
-        match self.batches.get(digest) {
-            Some(b) => Some(b.clone()),
-            None => (*digest == null_digest()).then(Vec::new),
+        if let Some(b) = self.batches.get(digest) {
+            return Some(b.clone());
         }
+        if let Some((b, c)) = &self.decided {
+            if c.digest == *digest {
+                return Some(b.clone());
+            }
+        }
+        (*digest == null_digest()).then(Vec::new)
     }
 
     /// Digest of the accepted PRE-PREPARE of `view` if its batch is at hand.

@@ -530,3 +530,47 @@ fn new_view_carries_a_stable_checkpoint_to_replicas_behind_it_table() {
     assert_eq!(backup.stable_checkpoint(), 2);
     assert_eq!(backup.slot_digest(3), Some(digest(&[b"C"])));
 }
+
+#[test]
+fn a_batch_known_only_as_decided_is_not_fetched_again() {
+    // Found by the simulator (n = 7, seed 329): a replica that learned seq
+    // 1 from a DECIDED relay kept asking for its batch after every view
+    // change and never PREPAREd the re-proposal.
+    let net = Net::new();
+    let nv = new_view_from_primary(&net);
+    let mut backup = net.replica(3);
+    let mut certificate = crate::CommitCertificate {
+        view: 0,
+        seq: 1,
+        digest: digest(&[b"A"]),
+        commits: vec![],
+    };
+    for r in 0..3u32 {
+        let bytes = certificate.signed_bytes(r).unwrap();
+        let sig = cryptanet_types::crypto::sign(&net.sk[r as usize], &bytes);
+        certificate.commits.push((r, sig));
+    }
+    let decided = net.input(Message::Decided(crate::message::Decided {
+        batch: batch(&[b"A"]),
+        certificate,
+        replica: 2,
+    }));
+    let got: Vec<String> = backup.step(decided).iter().map(describe).collect();
+    assert_eq!(got, ["commit 1", "persist executed 1"]);
+    let got: Vec<String> = backup
+        .step(Input::Message(nv))
+        .iter()
+        .map(describe)
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "persist view",
+            "persist slot",
+            "broadcast prepare",
+            "persist slot",
+            "broadcast prepare",
+            "fetch 3 from [2, 0, 1]",
+        ]
+    );
+}
