@@ -268,6 +268,28 @@ impl SignedMessage {
         Ok(codec::decode(bytes)?)
     }
 
+    /// [`Message::kind`] of the body, read from its variant tag alone (no
+    /// decoding, no verification); "garbage" for an unknown tag. For logs.
+    pub fn kind(&self) -> &'static str {
+        const KINDS: [&str; 10] = [
+            "request",
+            "pre-prepare",
+            "prepare",
+            "commit",
+            "checkpoint",
+            "view-change",
+            "new-view",
+            "status",
+            "decided",
+            "proposal",
+        ];
+        self.bytes
+            .first()
+            .and_then(|t| KINDS.get(*t as usize))
+            .copied()
+            .unwrap_or("garbage")
+    }
+
     /// A digest of body and signature, identifying this exact message.
     pub fn id(&self) -> Digest {
         Digest::of_parts(&[&self.bytes, &self.signature.0])
@@ -298,6 +320,22 @@ mod tests {
         };
         let m = SignedMessage::sign(&sk[2], &Message::Prepare(vote)).unwrap();
         assert_eq!(m.open(&pk).unwrap(), Message::Prepare(vote));
+        assert_eq!(m.kind(), "prepare");
+        let status = Message::Status(Status {
+            view: 1,
+            changing_to: None,
+            last_executed: 0,
+            stable: 0,
+            replica: 2,
+        });
+        let request = Message::Request(Request {
+            replica: 2,
+            payloads: vec![vec![1; 300]],
+        });
+        for msg in [status, request] {
+            let m = SignedMessage::sign(&sk[2], &msg).unwrap();
+            assert_eq!(m.kind(), msg.kind());
+        }
         let wire = SignedMessage::decode(&m.encode().unwrap()).unwrap();
         assert_eq!(wire, m);
 

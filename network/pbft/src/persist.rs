@@ -43,7 +43,9 @@ pub struct SlotRecord {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BatchBytes(#[serde(with = "crate::wire_bytes::byte_vecs")] pub Vec<Vec<u8>>);
 
-/// One durable change.
+/// One durable change. (`Slot` is much larger than the other variants;
+/// ops are short-lived and few per step, so it is not boxed.)
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PersistOp {
     /// The active view and, if any, the view this replica asked to move to.

@@ -277,6 +277,7 @@ impl Engine {
             }
             Event::Consensus { from, bytes } => match SignedMessage::decode(&bytes) {
                 Ok(m) => {
+                    tracing::trace!(%from, kind = m.kind(), bytes = bytes.len(), "consensus message in");
                     let outs = self.replica.step(Input::Message(m));
                     self.perform(outs)?;
                 }
@@ -335,7 +336,12 @@ impl Engine {
                     self.outgoing.send(PeerIndex(to), message.encode()?);
                 }
                 Output::Broadcast(message) => {
-                    self.outgoing.broadcast(&message.encode()?);
+                    let bytes = message.encode()?;
+                    let kind = message.kind();
+                    if matches!(kind, "view-change" | "new-view") {
+                        tracing::info!(kind, bytes = bytes.len(), "view change message sent");
+                    }
+                    self.outgoing.broadcast(&bytes);
                 }
                 Output::Commit(batch) => self.commit(batch)?,
                 Output::ScheduleTimeout {
@@ -540,6 +546,7 @@ impl Engine {
             changing_view: self.replica.changing_to().is_some(),
             stable_checkpoint: self.replica.stable_checkpoint(),
         };
+        let metrics = self.replica.metrics();
         self.status.send_if_modified(|old| {
             if old.view != s.view || old.changing_view != s.changing_view {
                 tracing::info!(
@@ -547,6 +554,8 @@ impl Engine {
                     primary = s.primary,
                     changing = s.changing_view,
                     height = s.height,
+                    pending = self.replica.pending_requests(),
+                    ?metrics,
                     "view status"
                 );
             }

@@ -127,6 +127,94 @@ async fn killed_primary_triggers_a_view_change_and_commits_resume() {
     check_identical_and_certified(&net, &[1, 2, 3], h).await;
 }
 
+/// Batches of up to 512 transactions, a checkpoint every 32 batches.
+const BIG_BATCHES: &str = "[pbft]\nmax_batch_count = 512\nbatch_timeout_ms = 20\nrequest_timeout_ms = 1500\nview_change_timeout_ms = 1500\ncheckpoint_interval = 32\nwatermark_window = 128\nstatus_interval_ms = 200\n";
+
+/// Sizes (bytes) of the VIEW-CHANGE and NEW-VIEW messages a peer logged.
+fn view_change_sizes(log: &str) -> Vec<usize> {
+    // Drop ANSI colour sequences (ESC [ ... m) around field names.
+    let mut plain = String::with_capacity(log.len());
+    let mut in_escape = false;
+    for c in log.chars() {
+        match (in_escape, c) {
+            (false, '\u{1b}') => in_escape = true,
+            (true, 'm') => in_escape = false,
+            (true, _) => {}
+            (false, c) => plain.push(c),
+        }
+    }
+    plain
+        .lines()
+        .filter(|l| l.contains("view change message sent"))
+        .filter_map(|l| l.split("bytes=").nth(1))
+        .filter_map(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .filter_map(|n| n.parse().ok())
+        .collect()
+}
+
+/// The primary is SIGKILLed while clients keep submitting 1 KiB
+/// transactions that fill 512-transaction batches (~0.8 MB each). Before
+/// PRE-PREPAREs certified digests, each VIEW-CHANGE carried every prepared
+/// batch above the stable checkpoint, several of these, past the 4 MiB
+/// consensus-message limit the peer now runs with; now it carries digests.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn view_change_completes_under_sustained_load_with_large_batches() {
+    let mut net = Net::up(4, BIG_BATCHES);
+    net.deploy_load().await;
+    let txs = net.transactions(6000, 1024, 6);
+    let start = net.info(1).await.unwrap().height;
+    let victim = net.pid(0).unwrap();
+    let killed = std::sync::Mutex::new(None);
+    let killer = async {
+        // Kill once a few large blocks are through, while load continues.
+        loop {
+            let h = net.info(1).await.map(|x| x.height).unwrap_or(0);
+            if h >= start + 4 {
+                std::process::Command::new("kill")
+                    .args(["-KILL", &victim.to_string()])
+                    .status()
+                    .unwrap();
+                *killed.lock().unwrap() = Some((Instant::now(), h));
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    tokio::join!(net.submit_all(&txs, &[1, 2, 3]), killer);
+    net.kill(0);
+    net.wait_committed(&txs, &[1, 2, 3], Duration::from_secs(240))
+        .await;
+    let (at, height_at_kill) = killed.lock().unwrap().unwrap();
+    let info = net.info(1).await.unwrap();
+    assert!(info.view >= 1, "no view change happened");
+    let h = converge(&net, &[1, 2, 3], 1, Duration::from_secs(30)).await;
+    check_identical_and_certified(&net, &[1, 2, 3], h).await;
+    let blocks = net.block_hashes(1, h).await;
+    let sizes: Vec<usize> = blocks
+        .iter()
+        .map(|b| b.data.iter().map(Vec::len).sum())
+        .collect();
+    let largest = sizes.iter().copied().max().unwrap_or(0);
+    let vc: Vec<usize> = (1..4)
+        .flat_map(|i| view_change_sizes(&net.log(i)))
+        .collect();
+    eprintln!(
+        "killed at height {height_at_kill}; all {} transactions committed {:?} after the kill; view {}; \
+         largest block {largest} B; view-change/new-view messages: {} sent, largest {} B",
+        txs.len(),
+        at.elapsed(),
+        info.view,
+        vc.len(),
+        vc.iter().max().unwrap_or(&0)
+    );
+    assert!(largest > 512 << 10, "batches were not large: {largest} B");
+    assert!(!vc.is_empty(), "no view change message was logged");
+    assert!(
+        vc.iter().all(|b| *b < 64 << 10),
+        "view change messages carry digests, not batches: {vc:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_shuts_down_cleanly_and_restart_keeps_the_ledger() {
     let mut net = Net::up(4, FAST);

@@ -51,6 +51,9 @@ pub struct Replica {
     changing_to: Option<View>,
     /// Consecutive view changes without progress (timeout exponent).
     vc_attempts: u32,
+    /// Views installed since something last executed (request timer
+    /// exponent).
+    idle_views: u32,
     slots: BTreeMap<Seq, Slot>,
     stable: CheckpointCert,
     last_executed: Seq,
@@ -101,6 +104,7 @@ impl Replica {
             view: p.view,
             changing_to: p.changing_to,
             vc_attempts: 0,
+            idle_views: 0,
             slots: BTreeMap::new(),
             stable: p.stable,
             last_executed: p.last_executed,
@@ -269,8 +273,12 @@ impl Replica {
     fn dispatch(&mut self, m: SignedMessage, msg: Message) {
         match msg {
             Message::Request(r) => {
+                let mut any_new = false;
                 for p in r.payloads {
-                    self.on_request(p, false);
+                    any_new |= self.record_request(p, false);
+                }
+                if any_new {
+                    self.requests_recorded();
                 }
             }
             // A bare PRE-PREPARE is only meaningful inside a certificate or

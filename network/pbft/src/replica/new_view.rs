@@ -234,6 +234,7 @@ impl Replica {
         self.view = view;
         self.changing_to = None;
         self.metrics.views_installed += 1;
+        self.idle_views = self.idle_views.saturating_add(1);
         self.out.push(Output::Persist(PersistOp::View {
             view,
             changing_to: None,

@@ -342,6 +342,7 @@ impl Replica {
         if progressed {
             if self.changing_to.is_none() {
                 self.vc_attempts = 0;
+                self.idle_views = 0;
             }
             self.reset_request_timer(true);
         }

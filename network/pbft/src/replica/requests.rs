@@ -169,6 +169,7 @@ impl Replica {
         // Computed at the first client retry only: it hashes the requests of
         // the active view's undecided pre-prepares.
         let mut proposed: Option<BTreeSet<Digest>> = None;
+        let mut any_new = false;
         for payload in payloads {
             if payload.len() > self.cfg.max_batch_bytes {
                 self.metrics.requests_refused += 1;
@@ -179,7 +180,8 @@ impl Replica {
                 self.metrics.requests_duplicate += 1;
                 continue;
             }
-            let new = self.on_request(payload.clone(), true);
+            let new = self.record_request(payload.clone(), true);
+            any_new |= new;
             if new
                 || self
                     .requests
@@ -187,6 +189,9 @@ impl Replica {
             {
                 forward.push((d, payload));
             }
+        }
+        if any_new {
+            self.requests_recorded();
         }
         if !self.is_primary() {
             for (d, _) in &forward {
@@ -271,8 +276,11 @@ impl Replica {
         self.forward_to_primary(unproposed.into_iter().map(|(_, p)| p).collect());
     }
 
-    /// Records a request; returns whether it was new.
-    pub(super) fn on_request(&mut self, payload: Vec<u8>, local: bool) -> bool {
+    /// Records a request; returns whether it was new. The caller then calls
+    /// [`Replica::requests_recorded`] once for the whole group (proposing
+    /// after each request of a large group made the primary rescan its
+    /// pending requests once per request).
+    pub(super) fn record_request(&mut self, payload: Vec<u8>, local: bool) -> bool {
         if payload.len() > self.cfg.max_batch_bytes {
             let e = Error::RequestSize {
                 len: payload.len(),
@@ -287,9 +295,13 @@ impl Replica {
             }
             return false;
         }
+        true
+    }
+
+    /// After new requests were recorded: watch them, and propose (primary).
+    pub(super) fn requests_recorded(&mut self) {
         self.reset_request_timer(false);
         self.maybe_propose(false);
-        true
     }
 
     /// The primary proposes full batches (or any batch when `force`) while

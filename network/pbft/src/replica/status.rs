@@ -86,7 +86,7 @@ impl Replica {
         let previous = self
             .status_seen
             .get_mut(to as usize)
-            .map(|seen| std::mem::replace(seen, Some(s.last_executed)));
+            .map(|seen| seen.replace(s.last_executed));
         if previous != Some(Some(s.last_executed)) {
             return;
         }

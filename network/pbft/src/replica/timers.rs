@@ -5,6 +5,9 @@
 use super::Replica;
 use crate::io::{Output, TimeoutKind};
 
+/// Largest exponent of the request timer's backoff after idle views.
+const MAX_REQUEST_BACKOFF_SHIFT: u32 = 4;
+
 #[derive(Default)]
 pub(super) struct Timers {
     generation: [u64; 4],
@@ -42,11 +45,18 @@ impl Replica {
     }
 
     /// (Re)starts the request timer if requests are pending, stops it if not.
+    /// Its length is `request_timeout × 2^k` after k views were installed
+    /// without anything executing (k capped at 4), as the paper's "wait 2T
+    /// in the next view": under a backlog that takes a new primary longer
+    /// than the base timeout to get through, every view would otherwise end
+    /// before its first commit.
     pub(super) fn reset_request_timer(&mut self, restart: bool) {
         if self.requests.pending_len() == 0 || self.changing_to.is_some() {
             self.disarm(TimeoutKind::Request);
         } else if restart || !self.timers.is_armed(TimeoutKind::Request) {
-            self.arm(TimeoutKind::Request, self.cfg.request_timeout);
+            let factor = 1u64 << self.idle_views.min(MAX_REQUEST_BACKOFF_SHIFT);
+            let after = self.cfg.request_timeout.saturating_mul(factor);
+            self.arm(TimeoutKind::Request, after);
         }
     }
 

@@ -574,3 +574,18 @@ fn a_batch_known_only_as_decided_is_not_fetched_again() {
         ]
     );
 }
+
+#[test]
+fn the_request_timer_doubles_in_a_view_installed_without_progress() {
+    let net = Net::new();
+    let nv = new_view_from_primary(&net);
+    let mut backup = net.replica(3);
+    let outs = backup.step(Input::ClientRequest(b"waiting".to_vec()));
+    assert_eq!(timer(&outs, TimeoutKind::Request).1, 100);
+    let outs = backup.step(Input::Message(nv));
+    assert_eq!(
+        timer(&outs, TimeoutKind::Request).1,
+        200,
+        "one view installed since anything executed: 2 × request_timeout"
+    );
+}

@@ -300,6 +300,11 @@ impl Net {
         self.children[i] = Some(child);
     }
 
+    /// Process id of peer `i`, if it is running.
+    pub fn pid(&self, i: usize) -> Option<u32> {
+        self.children[i].as_ref().map(|c| c.id())
+    }
+
     /// SIGKILLs peer `i`.
     pub fn kill(&mut self, i: usize) {
         if let Some(mut c) = self.children[i].take() {
