@@ -11,6 +11,8 @@
 //!   view, the PRE-PREPARE with its batch (a PROPOSAL signed by the relayer)
 //!   and its own PREPARE and COMMIT.
 //!
+//! A replica re-broadcasts its newest CHECKPOINT that is not stable yet with
+//! each STATUS (a lost CHECKPOINT would otherwise pin the low watermark).
 //! A replica in a view change re-broadcasts its VIEW-CHANGE with each STATUS,
 //! and sends a peer stuck at a lower target its older VIEW-CHANGE for that
 //! target too (a replica that moved on after 2f + 1 VIEW-CHANGEs for view v
@@ -43,6 +45,23 @@ impl Replica {
         }
         if let Some(cert) = self.awaiting_state.clone() {
             self.out.push(Output::NeedState(cert));
+        }
+        // Our newest CHECKPOINT that is not stable yet: if the others' copies
+        // were lost, nobody can move the low watermark, and a primary at the
+        // high watermark can propose nothing (simulator, n = 4, seed 843).
+        let me = self.cfg.id;
+        let own = self
+            .checkpoints
+            .range(self.stable.seq + 1..)
+            .rev()
+            .find_map(|(_, claims)| {
+                claims
+                    .iter()
+                    .find(|((_, r), _)| *r == me)
+                    .map(|(_, m)| m.clone())
+            });
+        if let Some(m) = own {
+            self.out.push(Output::Broadcast(m));
         }
         self.fetch_missing();
         self.arm_status_timer();

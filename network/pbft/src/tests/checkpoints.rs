@@ -180,3 +180,53 @@ fn status_relays_what_a_peer_is_missing() {
     let got: Vec<String> = ahead.step(status(0, 0)).iter().map(describe).collect();
     assert_eq!(got, ["send 3 checkpoint"; 3]);
 }
+
+#[test]
+fn an_unstable_own_checkpoint_is_sent_again_with_each_status() {
+    // Found by the simulator (n = 4, seed 843): every CHECKPOINT for 16 was
+    // lost, so the low watermark stayed at 8 and the primary, at the high
+    // watermark, could propose nothing more.
+    let net = Net::new();
+    let mut r = net.replica(1);
+    let decided = |seq: u64, items: &[&[u8]]| {
+        let mut certificate = crate::CommitCertificate {
+            view: 0,
+            seq,
+            digest: digest(items),
+            commits: vec![],
+        };
+        for s in 0..3u32 {
+            let bytes = certificate.signed_bytes(s).unwrap();
+            let sig = cryptanet_types::crypto::sign(&net.sk[s as usize], &bytes);
+            certificate.commits.push((s, sig));
+        }
+        net.input(Message::Decided(crate::message::Decided {
+            batch: batch(items),
+            certificate,
+            replica: 0,
+        }))
+    };
+    r.step(decided(1, &[b"a"]));
+    let got: Vec<String> = r.step(decided(2, &[b"b"])).iter().map(describe).collect();
+    assert_eq!(
+        got,
+        ["commit 2", "persist executed 2", "broadcast checkpoint"]
+    );
+    let status = |generation| Input::TimeoutElapsed {
+        kind: TimeoutKind::Status,
+        generation,
+    };
+    let got: Vec<String> = r.step(status(1)).iter().map(describe).collect();
+    assert_eq!(
+        got,
+        ["broadcast status", "broadcast checkpoint", "timeout status"]
+    );
+    // Once it is stable, it is not repeated.
+    let s1 = crate::chain_state(&crate::GENESIS_STATE, 1, &digest(&[b"a"]));
+    let state = crate::chain_state(&s1, 2, &digest(&[b"b"]));
+    r.step(net.checkpoint(0, 2, state));
+    r.step(net.checkpoint(2, 2, state));
+    assert_eq!(r.stable_checkpoint(), 2);
+    let got: Vec<String> = r.step(status(2)).iter().map(describe).collect();
+    assert_eq!(got, ["broadcast status", "timeout status"]);
+}
