@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The standard CryptaNet benchmark: a fresh 4-org network on this machine,
 # the supply-chain chaincode deployed with a 2-of-4 endorsement policy, then
-#   1. record-reading, open loop at RR_RATE tx/s (default 500)
+#   1. record-reading, open loop at RR_RATE tx/s (default 150, about half the maximum here)
 #   2. record-reading, closed loop doubling clients from 8 until committed
 #      tx/s stops rising (or p99 > 2 s)
-#   3. blind-write, open loop at BW_RATE tx/s (default 1000)
+#   3. blind-write, open loop at BW_RATE tx/s (default 800)
 #   4. query (Evaluate GetShipment), closed loop of 32 clients
 # and a markdown table of the results with the machine it ran on.
 #
@@ -19,7 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cryptanet/target}"
-RR_RATE="${RR_RATE:-500}" BW_RATE="${BW_RATE:-1000}" SECS="${SECS:-15}"
+RR_RATE="${RR_RATE:-150}" BW_RATE="${BW_RATE:-800}" SECS="${SECS:-20}"
 OUT="$ROOT/run/bench/$(date -u +%Y%m%dT%H%M%SZ)"
 NET="$ROOT/run/bench/network"
 mkdir -p "$OUT"
