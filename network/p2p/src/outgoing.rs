@@ -28,8 +28,8 @@ struct PeerQueue {
     tx: mpsc::UnboundedSender<Vec<u8>>,
     /// Bytes queued and not yet accepted by the transport.
     queued: Arc<AtomicUsize>,
-    /// Whether the last message offered was dropped (for one log line per
-    /// run of drops).
+    /// Whether a run of drops is under way (one log line per run; a run
+    /// ends when the queue has drained below half its bound).
     dropping: AtomicBool,
 }
 
@@ -109,7 +109,10 @@ impl Outgoing {
             }
             return false;
         }
-        q.dropping.store(false, Ordering::Release);
+        if before + len < self.max_bytes / 2 {
+            // A run of drops ends once the queue has drained below half.
+            q.dropping.store(false, Ordering::Release);
+        }
         if q.tx.send(bytes).is_err() {
             q.queued.fetch_sub(len, Ordering::AcqRel);
             return false;

@@ -230,8 +230,14 @@ impl SwarmTask {
                 self.metrics
                     .outgoing_dropped_bytes
                     .fetch_add(dropped_bytes as u64, std::sync::atomic::Ordering::Relaxed);
+                // One line per run of drops: a run ends once the queue has
+                // drained below half of both bounds.
                 let first = dropped > 0 && !slot.dropping;
-                slot.dropping = dropped > 0;
+                if dropped > 0 {
+                    slot.dropping = true;
+                } else if slot.waiting.len() < count / 2 && slot.waiting_bytes < max_bytes / 2 {
+                    slot.dropping = false;
+                }
                 if first {
                     tracing::warn!(me = %self.me, peer = %to, dropped, held = slot.waiting.len(), held_bytes = slot.waiting_bytes, "peer queue full; dropping its oldest held messages until it drains");
                 }

@@ -80,9 +80,7 @@ fn restarted_primary_does_not_reuse_a_sequence_number() {
     outs.extend(restarted.step(Input::ClientRequest(b"four".to_vec())));
     let seqs: Vec<u64> = sent(&outs)
         .into_iter()
-        .filter_map(|(_, m)| match m {
-            m => proposed(&m).map(|(pp, _)| pp.seq),
-        })
+        .filter_map(|(_, m)| proposed(&m).map(|(pp, _)| pp.seq))
         .collect();
     assert_eq!(seqs, vec![2]);
 }

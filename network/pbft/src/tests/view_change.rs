@@ -448,9 +448,7 @@ fn new_primary_proposes_pending_requests_after_the_re_proposals() {
     let outs = primary.step(view_change(&net, 3, 1, vec![]));
     let pps: Vec<(u64, Vec<Vec<u8>>)> = sent(&outs)
         .into_iter()
-        .filter_map(|(_, m)| match m {
-            m => proposed(&m).map(|(pp, batch)| (pp.seq, batch)),
-        })
+        .filter_map(|(_, m)| proposed(&m).map(|(pp, batch)| (pp.seq, batch)))
         .collect();
     // Seq 1 is the re-proposal (inside NEW-VIEW); the pending request needs
     // a batch timer before it goes out at seq 2.
@@ -462,9 +460,7 @@ fn new_primary_proposes_pending_requests_after_the_re_proposals() {
     });
     let pps: Vec<(u64, Vec<Vec<u8>>)> = sent(&outs)
         .into_iter()
-        .filter_map(|(_, m)| match m {
-            m => proposed(&m).map(|(pp, batch)| (pp.seq, batch)),
-        })
+        .filter_map(|(_, m)| proposed(&m).map(|(pp, batch)| (pp.seq, batch)))
         .collect();
     assert_eq!(pps, vec![(2, vec![b"late".to_vec()])]);
 }
