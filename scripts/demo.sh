@@ -37,7 +37,11 @@ BIN="$CARGO_TARGET_DIR/release"
 DIR="$PWD/run/demo"
 export CRYPTANET_SKIP_BUILD=1
 scripts/network.sh down --dir "$DIR" >/dev/null 2>&1 || true
-echo "==> starting a 4-org network under $DIR"
+# Every run starts from empty ledgers (org material is kept), so the demo
+# tells the same story each time and never trips over data written by an
+# older build.
+rm -rf "$DIR"/peer*/data
+echo "==> starting a 4-org network under $DIR (fresh ledgers)"
 scripts/network.sh up --orgs 4 --dir "$DIR"
 echo "==> building the supply-chain chaincode (wasm32)"
 WASM=$(scripts/build-chaincode.sh | grep '/supply-chain.wasm$')
@@ -70,7 +74,7 @@ WATCH_LOG="$DIR/alerts.log"
 "$BIN/cryptanet" watch "${CC[@]}" --org Org2MSP --peer 127.0.0.1:9052 --seconds 120 --color always >"$WATCH_LOG" 2>&1 &
 WATCH_PID=$!
 sleep 0.5
-"$BIN/cryptanet" simulate "${CC[@]}" --peers "$PEERS" --shipments 8 --rate 40 --anomaly-rate 0.5 --seed "$(date +%s)"
+"$BIN/cryptanet" simulate "${CC[@]}" --peers "$PEERS" --shipments 8 --rate 40 --anomaly-rate 0.5 --seed 7
 sleep 1
 kill "$WATCH_PID" 2>/dev/null || true
 wait "$WATCH_PID" 2>/dev/null || true
