@@ -8,6 +8,15 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Peer errors.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The persisted PBFT state does not decode (e.g. written by an older,
+    /// incompatible build).
+    #[error("consensus state in {path}: {reason}. It was probably written by an incompatible build of cryptanet-node; this build cannot resume from it (on a development network, remove the peers' data directories and start again)")]
+    ConsensusState {
+        /// The consensus store directory.
+        path: PathBuf,
+        /// What did not decode.
+        reason: String,
+    },
     /// A configuration file could not be read or parsed.
     #[error("config {path}: {reason}")]
     Config {

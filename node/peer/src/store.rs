@@ -13,7 +13,7 @@
 //!
 //! A stable checkpoint deletes the slot records at or below it.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use cryptanet_pbft::{CheckpointCert, PersistOp, PersistedState, SlotRecord};
 use cryptanet_types::codec;
 use rocksdb::{Options, WriteBatch, WriteOptions, DB};
@@ -28,6 +28,7 @@ const SLOT: &[u8] = b"slot";
 pub struct ConsensusStore {
     db: DB,
     sync: bool,
+    path: std::path::PathBuf,
 }
 
 impl std::fmt::Debug for ConsensusStore {
@@ -51,6 +52,7 @@ impl ConsensusStore {
         Ok(ConsensusStore {
             db: DB::open(&o, path)?,
             sync,
+            path: path.to_owned(),
         })
     }
 
@@ -77,18 +79,26 @@ impl ConsensusStore {
         Ok(())
     }
 
+    /// Decodes a stored value, naming the store and the record on failure.
+    fn decode<T: serde::de::DeserializeOwned>(&self, what: &str, raw: &[u8]) -> Result<T> {
+        codec::decode(raw).map_err(|e| Error::ConsensusState {
+            path: self.path.clone(),
+            reason: format!("{what}: {e}"),
+        })
+    }
+
     /// Rebuilds the persisted state (None when nothing was ever stored).
     pub fn load(&self) -> Result<Option<PersistedState>> {
         let mut state = PersistedState::default();
         let mut any = false;
         if let Some(raw) = self.db.get(STABLE)? {
-            let cert: CheckpointCert = codec::decode(&raw)?;
+            let cert: CheckpointCert = self.decode("stable checkpoint", &raw)?;
             state.apply(&PersistOp::Stable(cert));
             any = true;
         }
         for key in [VIEW, EXECUTED] {
             if let Some(raw) = self.db.get(key)? {
-                let op: PersistOp = codec::decode(&raw)?;
+                let op: PersistOp = self.decode("view or executed record", &raw)?;
                 state.apply(&op);
                 any = true;
             }
@@ -98,7 +108,7 @@ impl ConsensusStore {
             if !k.starts_with(SLOT) {
                 break;
             }
-            let rec: SlotRecord = codec::decode(&v)?;
+            let rec: SlotRecord = self.decode("slot record", &v)?;
             state.apply(&PersistOp::Slot(rec));
             any = true;
         }
@@ -154,5 +164,20 @@ mod tests {
         drop(store);
         let store = ConsensusStore::open(dir.path(), false).unwrap();
         assert_eq!(store.load().unwrap().as_ref(), Some(&expected));
+    }
+
+    #[test]
+    fn state_from_an_incompatible_build_is_named_as_such() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = ConsensusStore::open(dir.path(), false).unwrap();
+            // A slot record in a format this build does not know.
+            store.db.put(slot_key(3), [1u8, 2, 3]).unwrap();
+        }
+        let store = ConsensusStore::open(dir.path(), false).unwrap();
+        let err = store.load().unwrap_err().to_string();
+        assert!(err.contains("slot record"), "{err}");
+        assert!(err.contains("incompatible build"), "{err}");
+        assert!(err.contains(&dir.path().display().to_string()), "{err}");
     }
 }
