@@ -83,7 +83,12 @@ impl Features {
             b.copy_from_slice(chunk);
             *slot = i64::from_le_bytes(b);
         }
-        Some(Features {
+        Some(Features::from_fields(v))
+    }
+
+    /// The nine fields in declaration (and wire) order.
+    pub fn from_fields(v: [i64; 9]) -> Features {
+        Features {
             temp_mc: v[0],
             humidity_pm: v[1],
             quantity: v[2],
@@ -93,10 +98,11 @@ impl Features {
             humidity_min_pm: v[6],
             humidity_max_pm: v[7],
             timestamp_ms: v[8],
-        })
+        }
     }
 
-    fn fields(&self) -> [i64; 9] {
+    /// The nine fields in declaration (and wire) order.
+    pub fn fields(&self) -> [i64; 9] {
         [
             self.temp_mc,
             self.humidity_pm,

@@ -147,3 +147,12 @@ impl Client {
         })
     }
 }
+
+/// A gateway URI from `host:port` (plain HTTP/2) or a full URI.
+pub fn uri(addr: &str) -> String {
+    if addr.contains("://") {
+        addr.to_owned()
+    } else {
+        format!("http://{addr}")
+    }
+}

@@ -254,7 +254,19 @@ pub async fn org_admins(
     orgs: &[String],
     peers: &[String],
 ) -> Result<Vec<Client>> {
-    if orgs.len() != peers.len() {
+    org_clients(crypto, orgs, peers, "admin").await
+}
+
+/// Connects as the `role` identity (`admin`, `client`) of each of `orgs`
+/// (material under `crypto/<Org>/<role>`) to that org's gateway in `peers`
+/// (same order, one per org).
+pub async fn org_clients(
+    crypto: &std::path::Path,
+    orgs: &[String],
+    peers: &[String],
+    role: &str,
+) -> Result<Vec<Client>> {
+    if orgs.is_empty() || orgs.len() != peers.len() {
         return Err(Error::Lifecycle(format!(
             "{} orgs under {} but {} peer addresses: give one gateway per org, in org order",
             orgs.len(),
@@ -262,17 +274,12 @@ pub async fn org_admins(
             peers.len()
         )));
     }
-    let mut admins = Vec::new();
+    let mut clients = Vec::new();
     for (org, addr) in orgs.iter().zip(peers) {
-        let admin = crate::material::load_identity(&crypto.join(org).join("admin"))?;
-        let uri = if addr.contains("://") {
-            addr.clone()
-        } else {
-            format!("http://{addr}")
-        };
-        admins.push(Client::connect(&uri, admin).await?);
+        let id = crate::material::load_identity(&crypto.join(org).join(role))?;
+        clients.push(Client::connect(&crate::client::uri(addr), id).await?);
     }
-    Ok(admins)
+    Ok(clients)
 }
 
 /// Attempts of [`deploy_blind_write`] before it gives up (about 20 s).

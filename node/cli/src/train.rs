@@ -98,17 +98,10 @@ pub fn parse_csv(text: &str) -> Result<Records> {
                 cols.len()
             )));
         }
-        out.features.push(Features {
-            temp_mc: v[0],
-            humidity_pm: v[1],
-            quantity: v[2],
-            expected_quantity: v[3],
-            temp_min_mc: v[4],
-            temp_max_mc: v[5],
-            humidity_min_pm: v[6],
-            humidity_max_pm: v[7],
-            timestamp_ms: v[8],
-        });
+        let fields: [i64; 9] = v[..9]
+            .try_into()
+            .map_err(|_| bad(format!("line {}: 9 feature fields expected", n + 1)))?;
+        out.features.push(Features::from_fields(fields));
         if let Some(labels) = &mut out.labels {
             labels.push(u8::from(v[9] != 0));
         }
@@ -124,19 +117,7 @@ pub fn to_csv(records: &Records) -> String {
     }
     s.push('\n');
     for (i, f) in records.features.iter().enumerate() {
-        let mut row = [
-            f.temp_mc,
-            f.humidity_pm,
-            f.quantity,
-            f.expected_quantity,
-            f.temp_min_mc,
-            f.temp_max_mc,
-            f.humidity_min_pm,
-            f.humidity_max_pm,
-            f.timestamp_ms,
-        ]
-        .map(|v| v.to_string())
-        .join(",");
+        let mut row = f.fields().map(|v| v.to_string()).join(",");
         if let Some(labels) = &records.labels {
             row.push_str(&format!(",{}", labels[i]));
         }

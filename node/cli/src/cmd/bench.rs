@@ -119,28 +119,9 @@ struct Network {
 
 async fn connect(args: &BenchArgs) -> anyhow::Result<Network> {
     let orgs = crate::lifecycle::org_names(&args.crypto)?;
-    if orgs.is_empty() || orgs.len() != args.peers.len() {
-        bail!(
-            "{} orgs under {} but {} --peers: give one gateway per org, in org order",
-            orgs.len(),
-            args.crypto.display(),
-            args.peers.len()
-        );
-    }
-    let mut clients = Vec::new();
-    for (org, peer) in orgs.iter().zip(&args.peers) {
-        let id = load_identity(&args.crypto.join(org).join("client"))?;
-        let uri = if peer.contains("://") {
-            peer.clone()
-        } else {
-            format!("http://{peer}")
-        };
-        clients.push(
-            Client::connect(&uri, id)
-                .await
-                .with_context(|| format!("connecting to {peer}"))?,
-        );
-    }
+    let clients = crate::lifecycle::org_clients(&args.crypto, &orgs, &args.peers, "client")
+        .await
+        .context("connecting to the gateways")?;
     Ok(Network { orgs, clients })
 }
 

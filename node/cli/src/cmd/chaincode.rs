@@ -31,15 +31,7 @@ impl Identity {
     pub async fn connect(&self, role: &str) -> anyhow::Result<Client> {
         let dir = self.crypto.join(&self.org).join(role);
         let id = crate::material::load_identity(&dir)?;
-        Ok(Client::connect(&uri(&self.peer), id).await?)
-    }
-}
-
-fn uri(addr: &str) -> String {
-    if addr.contains("://") {
-        addr.to_owned()
-    } else {
-        format!("http://{addr}")
+        Ok(Client::connect(&crate::client::uri(&self.peer), id).await?)
     }
 }
 

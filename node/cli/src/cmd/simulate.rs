@@ -4,7 +4,6 @@
 //! with a progress line; injected anomalies are counted against what the
 //! network flagged.
 
-use crate::client::Client;
 use anyhow::Context as _;
 use clap::Args;
 use cryptanet_detect::sim::{SimConfig, Simulator};
@@ -61,27 +60,9 @@ pub fn run(args: SimulateArgs, out: &mut impl std::io::Write) -> anyhow::Result<
 
 async fn run_async(args: SimulateArgs, out: &mut impl std::io::Write) -> anyhow::Result<()> {
     let orgs = crate::lifecycle::org_names(&args.crypto)?;
-    anyhow::ensure!(
-        orgs.len() == args.peers.len(),
-        "{} orgs under {} but {} --peers",
-        orgs.len(),
-        args.crypto.display(),
-        args.peers.len()
-    );
-    let mut clients = Vec::new();
-    for (org, peer) in orgs.iter().zip(&args.peers) {
-        let id = crate::material::load_identity(&args.crypto.join(org).join("client"))?;
-        let uri = if peer.contains("://") {
-            peer.clone()
-        } else {
-            format!("http://{peer}")
-        };
-        clients.push(
-            Client::connect(&uri, id)
-                .await
-                .with_context(|| format!("connecting to {peer}"))?,
-        );
-    }
+    let clients = crate::lifecycle::org_clients(&args.crypto, &orgs, &args.peers, "client")
+        .await
+        .context("connecting to the gateways")?;
     let seed = args.seed.unwrap_or_else(|| {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
