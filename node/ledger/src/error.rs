@@ -38,6 +38,19 @@ pub enum Error {
     /// A key is empty or starts with 0x00.
     #[error("invalid key: empty")]
     BadKey,
+    /// The ledger directory was written in another on-disk format.
+    #[error(
+        "ledger format {found} is not format {expected} that this build reads; \
+         move the data directory aside and let the peer re-fetch the chain from the network",
+        expected = crate::keys::FORMAT
+    )]
+    Format {
+        /// The format found on disk.
+        found: String,
+    },
+    /// The pipelined append could not start its preparation thread.
+    #[error("cannot start the block preparation thread: {0}")]
+    Thread(std::io::Error),
     /// Stored bytes are not in the format this version writes.
     #[error("corrupt ledger: {what}")]
     Corrupt {

@@ -8,6 +8,7 @@
 //! | `state` | namespace ‖ 0x00 ‖ key | block u64 BE ‖ tx u32 BE ‖ value |
 //! | `history` | len(ns) u32 BE ‖ ns ‖ len(key) u32 BE ‖ key ‖ !block u64 BE ‖ !tx u32 BE | tx id ‖ flag u8 (1 = value, 0 = delete) ‖ value |
 //! | `meta` | `height` | height u64 BE ‖ last block hash |
+//! | `meta` | `format` | [`FORMAT`], u32 BE |
 //!
 //! Namespaces never contain 0x00, so state keys of one namespace are
 //! contiguous and sort by the chaincode's key bytes: a range scan is a RocksDB
@@ -33,6 +34,12 @@ pub const CF_HISTORY: &str = "history";
 pub const CF_META: &str = "meta";
 /// Key of the height record in `meta`.
 pub const META_HEIGHT: &[u8] = b"height";
+/// Key of the format record in `meta`.
+pub const META_FORMAT: &[u8] = b"format";
+/// On-disk format this build reads and writes. 2: block data hashes are
+/// built from envelope hashes (format 1 hashed the encoded envelope list,
+/// so its stored headers fail this build's integrity checks).
+pub const FORMAT: u32 = 2;
 
 /// Rejects namespaces that are empty or contain 0x00.
 pub fn check_namespace(ns: &str) -> Result<()> {

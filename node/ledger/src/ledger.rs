@@ -19,7 +19,11 @@ pub struct LedgerOptions {
     pub sync: bool,
     /// RocksDB block cache size in bytes.
     pub cache_bytes: usize,
-    /// Memtable size per column family in bytes.
+    /// Memtable size per column family in bytes. State inserts land at
+    /// random places in a skiplist, and a small one stays in the CPU
+    /// caches: over 10,000 blocks, 16 MiB committed 575–647 blocks/s where
+    /// 64 MiB committed 521–558 and 256 MiB 486 (`ledger-bench
+    /// --pipelined --no-sync --write-buffer-mib N`).
     pub write_buffer_bytes: usize,
 }
 
@@ -28,7 +32,7 @@ impl Default for LedgerOptions {
         LedgerOptions {
             sync: true,
             cache_bytes: 64 << 20,
-            write_buffer_bytes: 64 << 20,
+            write_buffer_bytes: 16 << 20,
         }
     }
 }
@@ -98,6 +102,7 @@ impl Ledger {
             path,
             db_options::cf_descriptors(&opts),
         )?;
+        check_format(&db)?;
         let (height, last_hash) = match db.get_cf(cf(&db, CF_META)?, META_HEIGHT)? {
             None => (0, Digest::ZERO),
             Some(raw) if raw.len() == 40 => {
@@ -143,60 +148,71 @@ impl Ledger {
     /// As [`Ledger::append`], with effects the caller already derived (the
     /// committer has decoded every envelope during validation).
     pub fn append_with_effects(&mut self, block: &Block, effects: &[TxEffect]) -> Result<()> {
-        let number = block.header.number;
-        if number != self.height + 1 {
-            return Err(Error::NotNextBlock {
-                height: self.height,
-                got: number,
-            });
-        }
-        if block.header.previous_hash != self.last_hash {
-            return Err(Error::PreviousHashMismatch {
-                number,
-                expected: self.last_hash,
-                got: block.header.previous_hash,
-            });
-        }
-        let txid_cf = cf(&self.db, CF_TXID)?;
-        let writes = block_writes(number, effects, |id| {
-            Ok(self.db.get_pinned_cf(txid_cf, id.0)?.is_some())
-        })?;
-        let hash = block.hash();
-        let block_bytes = block.to_bytes()?;
-        let mut batch = WriteBatch::with_capacity_bytes(
-            block_bytes.len()
-                + writes.bytes
-                + 32 * (writes.state.len() + writes.history.len())
-                + 256,
-        );
-        batch.put_cf(cf(&self.db, CF_BLOCKS)?, block_key(number), block_bytes);
-        batch.put_cf(cf(&self.db, CF_BLOCK_HASH)?, hash.0, number.to_be_bytes());
-        for (id, loc) in &writes.txid {
-            batch.put_cf(txid_cf, id, loc);
-        }
-        let state_cf = cf(&self.db, CF_STATE)?;
-        for (k, v) in &writes.state {
-            match v {
-                Some(v) => batch.put_cf(state_cf, k, v),
-                None => batch.delete_cf(state_cf, k),
-            }
-        }
-        let history_cf = cf(&self.db, CF_HISTORY)?;
-        for (k, v) in &writes.history {
-            batch.put_cf(history_cf, k, v);
-        }
-        let mut meta = Vec::with_capacity(40);
-        meta.extend_from_slice(&number.to_be_bytes());
-        meta.extend_from_slice(&hash.0);
-        batch.put_cf(cf(&self.db, CF_META)?, META_HEIGHT, meta);
+        let prepared = prepare(&self.db, block, effects)?;
+        self.append_prepared(prepared)
+    }
 
-        let mut wo = WriteOptions::default();
-        wo.set_sync(self.sync);
-        self.db.write_opt(batch, &wo)?;
-        self.height = number;
-        self.last_hash = hash;
-        tracing::debug!(number, txs = effects.len(), "block appended");
-        Ok(())
+    /// Checks, decodes and plans `block` into a [`PreparedBlock`] without
+    /// writing anything. Needs only `&self`: the next block can be prepared
+    /// while the current one is appended.
+    pub fn prepare(&self, block: &Block) -> Result<PreparedBlock> {
+        prepare(&self.db, block, &block_effects(block)?)
+    }
+
+    /// Appends a block prepared by [`Ledger::prepare`] (or by
+    /// [`Ledger::append_with_effects`]). Its number must be height + 1 and
+    /// its previous hash the last block's hash.
+    pub fn append_prepared(&mut self, prepared: PreparedBlock) -> Result<()> {
+        let Ledger {
+            db,
+            sync,
+            height,
+            last_hash,
+        } = self;
+        write_prepared(db, *sync, height, last_hash, prepared)
+    }
+
+    /// Appends `blocks` in order, with the same result as calling
+    /// [`Ledger::append`] on each, but pipelined: a second thread checks,
+    /// decodes and plans block n + 1 while block n is written. Stops at the
+    /// first error; every block before the failing one is appended (see
+    /// [`Ledger::height`]). Returns the number of blocks appended.
+    pub fn append_all<I>(&mut self, blocks: I) -> Result<u64>
+    where
+        I: IntoIterator<Item = Block>,
+        I::IntoIter: Send,
+    {
+        let Ledger {
+            db,
+            sync,
+            height,
+            last_hash,
+        } = self;
+        let db: &DB = db;
+        let blocks = blocks.into_iter();
+        std::thread::scope(|s| {
+            // Two prepared blocks in flight keep the writer busy without
+            // holding many write batches in memory.
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<PreparedBlock>>(2);
+            std::thread::Builder::new()
+                .name("ledger-prepare".into())
+                .spawn_scoped(s, move || {
+                    for block in blocks {
+                        let prepared = block_effects(&block).and_then(|e| prepare(db, &block, &e));
+                        let failed = prepared.is_err();
+                        if tx.send(prepared).is_err() || failed {
+                            break;
+                        }
+                    }
+                })
+                .map_err(Error::Thread)?;
+            let mut appended = 0;
+            for prepared in rx {
+                write_prepared(db, *sync, height, last_hash, prepared?)?;
+                appended += 1;
+            }
+            Ok(appended)
+        })
     }
 
     /// Block by number.
@@ -397,6 +413,141 @@ impl Ledger {
         }
         Ok(out)
     }
+}
+
+/// Reads the `meta/format` record: a new ledger gets [`FORMAT`], and a
+/// ledger in any other format (or one written before the record existed)
+/// is refused before anything is read from it.
+fn check_format(db: &DB) -> Result<()> {
+    let meta = cf(db, CF_META)?;
+    match db.get_cf(meta, META_FORMAT)? {
+        Some(raw) if raw.as_slice() == FORMAT.to_be_bytes().as_slice() => Ok(()),
+        Some(raw) => Err(Error::Format {
+            found: raw
+                .as_slice()
+                .try_into()
+                .map_or(0, u32::from_be_bytes)
+                .to_string(),
+        }),
+        None if db.get_cf(meta, META_HEIGHT)?.is_some() => Err(Error::Format {
+            found: "1 (no format record)".into(),
+        }),
+        None => {
+            let mut wo = WriteOptions::default();
+            wo.set_sync(true);
+            db.put_cf_opt(meta, META_FORMAT, FORMAT.to_be_bytes(), &wo)?;
+            Ok(())
+        }
+    }
+}
+
+/// A block checked against its header, decoded and turned into one RocksDB
+/// write batch: everything an append needs except the ledger's tip, which
+/// [`Ledger::append_prepared`] checks.
+pub struct PreparedBlock {
+    number: u64,
+    previous_hash: Digest,
+    hash: Digest,
+    txs: usize,
+    batch: WriteBatch,
+    txid_if_absent: Vec<([u8; 32], [u8; 13])>,
+}
+
+impl std::fmt::Debug for PreparedBlock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedBlock")
+            .field("number", &self.number)
+            .field("hash", &self.hash)
+            .field("txs", &self.txs)
+            .finish()
+    }
+}
+
+impl PreparedBlock {
+    /// The block's number.
+    pub fn number(&self) -> u64 {
+        self.number
+    }
+}
+
+/// Builds the write batch of `block`: block bytes, hash index, tx-id index,
+/// state, history and the new height. Reads nothing but column-family
+/// handles.
+fn prepare(db: &DB, block: &Block, effects: &[TxEffect]) -> Result<PreparedBlock> {
+    let number = block.header.number;
+    let writes = block_writes(number, effects)?;
+    let hash = block.hash();
+    let block_bytes = block.to_bytes()?;
+    let mut batch = WriteBatch::with_capacity_bytes(
+        block_bytes.len() + writes.bytes + 32 * (writes.state.len() + writes.history.len()) + 256,
+    );
+    batch.put_cf(cf(db, CF_BLOCKS)?, block_key(number), block_bytes);
+    batch.put_cf(cf(db, CF_BLOCK_HASH)?, hash.0, number.to_be_bytes());
+    let txid_cf = cf(db, CF_TXID)?;
+    for (id, loc) in &writes.txid {
+        batch.put_cf(txid_cf, id, loc);
+    }
+    let state_cf = cf(db, CF_STATE)?;
+    for (k, v) in &writes.state {
+        match v {
+            Some(v) => batch.put_cf(state_cf, k, v),
+            None => batch.delete_cf(state_cf, k),
+        }
+    }
+    let history_cf = cf(db, CF_HISTORY)?;
+    for (k, v) in &writes.history {
+        batch.put_cf(history_cf, k, v);
+    }
+    let mut meta = Vec::with_capacity(40);
+    meta.extend_from_slice(&number.to_be_bytes());
+    meta.extend_from_slice(&hash.0);
+    batch.put_cf(cf(db, CF_META)?, META_HEIGHT, meta);
+    Ok(PreparedBlock {
+        number,
+        previous_hash: block.header.previous_hash,
+        hash,
+        txs: effects.len(),
+        batch,
+        txid_if_absent: writes.txid_if_absent,
+    })
+}
+
+/// Appends a prepared block at the tip `(height, last_hash)` and advances
+/// the tip. Index entries of invalid transactions are added here, when
+/// every earlier block is on disk, and only for ids not indexed yet.
+fn write_prepared(
+    db: &DB,
+    sync: bool,
+    height: &mut u64,
+    last_hash: &mut Digest,
+    mut p: PreparedBlock,
+) -> Result<()> {
+    if p.number != *height + 1 {
+        return Err(Error::NotNextBlock {
+            height: *height,
+            got: p.number,
+        });
+    }
+    if p.previous_hash != *last_hash {
+        return Err(Error::PreviousHashMismatch {
+            number: p.number,
+            expected: *last_hash,
+            got: p.previous_hash,
+        });
+    }
+    let txid_cf = cf(db, CF_TXID)?;
+    for (id, loc) in &p.txid_if_absent {
+        if db.get_pinned_cf(txid_cf, id)?.is_none() {
+            p.batch.put_cf(txid_cf, id, loc);
+        }
+    }
+    let mut wo = WriteOptions::default();
+    wo.set_sync(sync);
+    db.write_opt(p.batch, &wo)?;
+    *height = p.number;
+    *last_hash = p.hash;
+    tracing::debug!(number = p.number, txs = p.txs, "block appended");
+    Ok(())
 }
 
 fn cf<'a>(db: &'a DB, name: &'static str) -> Result<&'a rocksdb::ColumnFamily> {

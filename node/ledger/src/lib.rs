@@ -27,7 +27,7 @@ pub mod testkit;
 
 pub use effects::{block_effects, TxEffect};
 pub use error::{Error, Result};
-pub use ledger::{HistoryEntry, Ledger, LedgerOptions, StateEntry, TxLocation};
+pub use ledger::{HistoryEntry, Ledger, LedgerOptions, PreparedBlock, StateEntry, TxLocation};
 
 #[cfg(test)]
 mod tests;

@@ -1,15 +1,17 @@
 //! What one block writes, per column family, before it becomes a RocksDB
 //! write batch.
 //!
-//! A pure function of the block number and its transactions' effects (plus
-//! one question to the ledger: "is this tx id already indexed?"), so the
-//! rules that keep the indexes right are tested without a database:
+//! A pure function of the block number and its transactions' effects, so
+//! the rules that keep the indexes right are tested without a database, and
+//! a block can be planned while the previous one is still being written:
 //!
 //! * The first occurrence of a tx id owns its index entry. A `Valid`
 //!   transaction is never a duplicate (validation rejects ids already in the
-//!   ledger or earlier in the block), so its entry is written without a
-//!   lookup; any other code asks the ledger first, so a replay never
-//!   overwrites the original's entry.
+//!   ledger or earlier in the block), so its entry is written
+//!   unconditionally. Any other code goes to [`BlockWrites::txid_if_absent`]:
+//!   the ledger writes it only if the id is not indexed yet, and asks when
+//!   every earlier block is on disk, so a replay never overwrites the
+//!   original's entry.
 //! * Only valid transactions touch state and history. When a block writes a
 //!   key twice, state gets the last write (one memtable entry instead of
 //!   two); history keeps both, each under its own version.
@@ -26,8 +28,11 @@ use std::collections::HashSet;
 /// single records the ledger adds itself).
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct BlockWrites {
-    /// `tx id → block ‖ index ‖ code`, sorted by id.
+    /// `tx id → block ‖ index ‖ code` of valid transactions, sorted by id.
     pub txid: Vec<([u8; 32], [u8; 13])>,
+    /// The same for the first occurrence in this block of each other tx
+    /// id, in block order: written only if the id is not in the ledger yet.
+    pub txid_if_absent: Vec<([u8; 32], [u8; 13])>,
     /// `state key → Some(stored value)` or `None` (delete), sorted by key,
     /// one entry per key.
     pub state: Vec<(Vec<u8>, Option<Vec<u8>>)>,
@@ -37,14 +42,9 @@ pub struct BlockWrites {
     pub bytes: usize,
 }
 
-/// Plans the writes of block `number`. `indexed` answers whether a tx id is
-/// already in the ledger; it is only asked for transactions that are not
-/// `Valid`. Rejects invalid namespaces and keys before anything is planned.
-pub fn block_writes(
-    number: u64,
-    effects: &[TxEffect],
-    mut indexed: impl FnMut(&Digest) -> Result<bool>,
-) -> Result<BlockWrites> {
+/// Plans the writes of block `number`. Rejects invalid namespaces and keys
+/// before anything is planned.
+pub fn block_writes(number: u64, effects: &[TxEffect]) -> Result<BlockWrites> {
     let mut w = BlockWrites::default();
     let mut write_count = 0;
     for e in effects {
@@ -61,12 +61,16 @@ pub fn block_writes(
     let mut seen: HashSet<Digest> = HashSet::with_capacity(effects.len());
     for e in effects {
         let Some(id) = e.tx_id else { continue };
-        if seen.insert(id) && (e.code.is_valid() || !indexed(&id)?) {
+        if seen.insert(id) {
             let mut loc = [0u8; 13];
             loc[..8].copy_from_slice(&number.to_be_bytes());
             loc[8..12].copy_from_slice(&e.index.to_be_bytes());
             loc[12] = e.code as u8;
-            w.txid.push((id.0, loc));
+            if e.code.is_valid() {
+                w.txid.push((id.0, loc));
+            } else {
+                w.txid_if_absent.push((id.0, loc));
+            }
             w.bytes += 32 + 13;
         }
         if !e.code.is_valid() {
@@ -141,7 +145,8 @@ mod tests {
             effect(1, 2, ValidationCode::Valid, &[("b", None)]),
             effect(2, 3, ValidationCode::Valid, &[("b", Some("3"))]),
         ];
-        let w = block_writes(7, &effects, |_| panic!("valid ids need no lookup")).unwrap();
+        let w = block_writes(7, &effects).unwrap();
+        assert!(w.txid_if_absent.is_empty(), "valid ids need no lookup");
         let state: Vec<_> = w
             .state
             .iter()
@@ -178,34 +183,28 @@ mod tests {
             effect(0, 1, ValidationCode::Valid, &[("k", Some("1"))]),
             effect(1, 2, ValidationCode::Valid, &[("k", None)]),
         ];
-        let w = block_writes(1, &effects, |_| Ok(false)).unwrap();
+        let w = block_writes(1, &effects).unwrap();
         assert_eq!(w.state, vec![(state_key("cc", b"k"), None)]);
     }
 
     #[test]
-    fn invalid_transactions_are_indexed_once_and_never_over_an_existing_entry() {
+    fn invalid_transactions_are_indexed_once_and_only_if_absent() {
         let effects = [
             effect(0, 9, ValidationCode::DuplicateTxId, &[]),
             effect(1, 5, ValidationCode::MvccReadConflict, &[]),
             effect(2, 5, ValidationCode::DuplicateTxId, &[]),
             effect(3, 4, ValidationCode::Valid, &[("k", Some("v"))]),
         ];
-        let mut asked = Vec::new();
-        let w = block_writes(3, &effects, |id| {
-            asked.push(id.0[0]);
-            Ok(id.0[0] == 9) // 9 is already in the ledger
-        })
-        .unwrap();
-        assert_eq!(asked, vec![9, 5]);
-        let ids: Vec<_> = w
-            .txid
-            .iter()
-            .map(|(id, loc)| (id[0], loc[11], loc[12]))
-            .collect();
+        let w = block_writes(3, &effects).unwrap();
+        let entry = |(id, loc): &([u8; 32], [u8; 13])| (id[0], loc[11], loc[12]);
         assert_eq!(
-            ids,
+            w.txid.iter().map(entry).collect::<Vec<_>>(),
+            vec![(4, 3, ValidationCode::Valid as u8)]
+        );
+        assert_eq!(
+            w.txid_if_absent.iter().map(entry).collect::<Vec<_>>(),
             vec![
-                (4, 3, ValidationCode::Valid as u8),
+                (9, 0, ValidationCode::DuplicateTxId as u8),
                 (5, 1, ValidationCode::MvccReadConflict as u8)
             ]
         );
@@ -216,6 +215,6 @@ mod tests {
     #[test]
     fn bad_keys_are_rejected_before_anything_is_planned() {
         let effects = [effect(0, 1, ValidationCode::Valid, &[("", Some("v"))])];
-        assert!(block_writes(1, &effects, |_| Ok(false)).is_err());
+        assert!(block_writes(1, &effects).is_err());
     }
 }

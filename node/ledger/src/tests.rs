@@ -339,3 +339,130 @@ fn history_and_tx_index_span_flushed_files_and_the_memtable() {
         assert_eq!((loc.block, loc.index), (n as u64 + 1, 0));
     }
 }
+
+/// A chain of `n` synthetic blocks with deletes and invalid transactions.
+fn chain(seed: u64, n: u64) -> Vec<Block> {
+    let mut blocks: Vec<Block> = Vec::new();
+    for number in 1..=n {
+        let prev = blocks.last().map_or(Digest::ZERO, Block::hash);
+        blocks.push(testkit::block(seed, number, prev, testkit::crash_shape()).unwrap());
+    }
+    blocks
+}
+
+#[test]
+fn append_all_gives_the_same_ledger_as_appending_one_by_one() {
+    let blocks = chain(5, 40);
+    let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (mut one, mut all) = (open(&d1), open(&d2));
+    for b in &blocks {
+        one.append(b).unwrap();
+    }
+    assert_eq!(all.append_all(blocks.clone()).unwrap(), 40);
+    assert_eq!(
+        (all.height(), all.last_hash()),
+        (one.height(), one.last_hash())
+    );
+    assert_eq!(all.dump_state().unwrap(), one.dump_state().unwrap());
+    for b in &blocks {
+        let n = b.header.number;
+        assert_eq!(all.block_bytes(n).unwrap(), one.block_bytes(n).unwrap());
+        for env in &b.data {
+            let (id, prp) = crate::effects::decode_envelope(env).unwrap();
+            assert_eq!(all.tx(&id).unwrap(), one.tx(&id).unwrap());
+            for ns in &prp.rwset.ns {
+                for w in &ns.writes {
+                    assert_eq!(
+                        all.history(&ns.namespace, &w.key, 100).unwrap(),
+                        one.history(&ns.namespace, &w.key, 100).unwrap()
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn append_all_keeps_the_first_index_entry_of_an_id_repeated_in_the_next_block() {
+    // Block 2 is prepared while block 1 is still being written: the
+    // "already indexed?" question must wait for block 1.
+    let dir = tempfile::tempdir().unwrap();
+    let mut l = open(&dir);
+    let e = envelope(b"twice", vec![("k", Some("1"))]);
+    let mut b1 = Block::new(1, Digest::ZERO, vec![e.clone()]);
+    b1.metadata.validation_codes = vec![ValidationCode::MvccReadConflict];
+    let mut b2 = Block::new(2, b1.hash(), vec![e]);
+    b2.metadata.validation_codes = vec![ValidationCode::DuplicateTxId];
+    assert_eq!(l.append_all([b1, b2]).unwrap(), 2);
+    let loc = l
+        .tx(&cryptanet_types::tx::tx_id(b"twice", b"client"))
+        .unwrap()
+        .unwrap();
+    assert_eq!((loc.block, loc.code), (1, ValidationCode::MvccReadConflict));
+    assert!(l.get_state("cc", b"k").unwrap().is_none());
+}
+
+#[test]
+fn append_all_stops_at_the_first_bad_block_with_the_blocks_before_it_appended() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut l = open(&dir);
+    let mut blocks = chain(6, 6);
+    blocks[3].header.previous_hash = Digest([7; 32]);
+    let err = l.append_all(blocks.clone()).unwrap_err();
+    assert!(
+        matches!(err, Error::PreviousHashMismatch { number: 4, .. }),
+        "{err}"
+    );
+    assert_eq!((l.height(), l.last_hash()), (3, blocks[2].hash()));
+    // A block whose data does not match its header fails in preparation.
+    let mut rest = chain(6, 6).split_off(3);
+    rest[1].data[0][0] ^= 1;
+    let err = l.append_all(rest).unwrap_err();
+    assert!(matches!(err, Error::Types(_)), "{err}");
+    assert_eq!(l.height(), 4);
+}
+
+#[test]
+fn a_ledger_in_another_format_is_refused_on_open() {
+    use crate::keys::{CFS, CF_META, META_FORMAT, META_HEIGHT};
+    let raw_db = |dir: &tempfile::TempDir| {
+        let mut o = rocksdb::Options::default();
+        o.create_missing_column_families(true);
+        rocksdb::DB::open_cf(&o, dir.path(), CFS).unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut l = open(&dir);
+        l.append(&chain(1, 1)[0]).unwrap();
+    }
+    open(&dir); // its own format opens
+    {
+        let db = raw_db(&dir);
+        db.put_cf(
+            db.cf_handle(CF_META).unwrap(),
+            META_FORMAT,
+            1u32.to_be_bytes(),
+        )
+        .unwrap();
+    }
+    let err = Ledger::open(dir.path()).unwrap_err();
+    assert!(
+        matches!(&err, Error::Format { found } if found == "1"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("re-fetch"), "{err}");
+    {
+        let db = raw_db(&dir);
+        db.delete_cf(db.cf_handle(CF_META).unwrap(), META_FORMAT)
+            .unwrap();
+        assert!(db
+            .get_cf(db.cf_handle(CF_META).unwrap(), META_HEIGHT)
+            .unwrap()
+            .is_some());
+    }
+    let err = Ledger::open(dir.path()).unwrap_err();
+    assert!(
+        matches!(&err, Error::Format { found } if found.starts_with("1 (no format")),
+        "{err}"
+    );
+}

@@ -1,4 +1,5 @@
-//! Crash safety: a separate writer process appends blocks; we SIGKILL it
+//! Crash safety: a separate writer process appends blocks (one at a time,
+//! or pipelined in every other round); we SIGKILL it
 //! at random moments (at least 20 times) and, after every reopen, check
 //! that the ledger is consistent: the height is some committed height, the
 //! blocks 1..=h chain by hash and pass their integrity checks, every block
@@ -27,6 +28,8 @@ fn sigkill_at_random_moments_never_leaves_an_inconsistent_ledger() {
     let mut rng = testkit::SplitMix(0xC0FFEE);
     let mut last_height = 0u64;
     for round in 0..KILLS {
+        // Every other round appends with the pipelined `append_all`.
+        let pipelined = if round % 2 == 1 { "--pipelined" } else { "" };
         let mut child = Command::new(exe)
             .args([
                 "--dir",
@@ -34,6 +37,7 @@ fn sigkill_at_random_moments_never_leaves_an_inconsistent_ledger() {
                 "--seed",
                 &SEED.to_string(),
             ])
+            .args((!pipelined.is_empty()).then_some(pipelined))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

@@ -12,6 +12,7 @@ use crate::hash::Digest;
 use crate::merkle;
 use crate::validation::ValidationCode;
 use serde::{Deserialize, Serialize};
+use sha3::{Digest as _, Sha3_256};
 
 /// Block header.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,10 +58,26 @@ pub struct Block {
     pub metadata: BlockMetadata,
 }
 
-/// Hash of an ordered batch of envelopes: SHA3-256 of its canonical
-/// encoding. This is also the digest PBFT orders and certifies.
+/// Domain tag of [`data_hash`], versioned with the block format.
+const DATA_HASH_DOMAIN: &[u8] = b"cryptanet.block-data.v2";
+
+/// Hash of an ordered batch of envelopes, the digest PBFT orders and
+/// certifies: SHA3-256 of a domain tag, the envelope count and each
+/// envelope's hash in order. It is built from the same leaves as the Merkle
+/// root, so one pass over the envelope bytes yields both.
 pub fn data_hash(envelopes: &[Vec<u8>]) -> Digest {
-    Digest::of(&codec::encode(&crate::wire_bytes::ByteVecs(envelopes)).unwrap_or_default())
+    data_hash_of_leaves(&leaves(envelopes))
+}
+
+/// [`data_hash`] from envelope hashes already computed.
+pub fn data_hash_of_leaves(leaves: &[Digest]) -> Digest {
+    let mut h = Sha3_256::new();
+    h.update(DATA_HASH_DOMAIN);
+    h.update((leaves.len() as u64).to_be_bytes());
+    for l in leaves {
+        h.update(l.0);
+    }
+    Digest(h.finalize().into())
 }
 
 /// Hash of one envelope's bytes (a Merkle leaf).
@@ -68,16 +85,21 @@ pub fn envelope_hash(envelope: &[u8]) -> Digest {
     Digest::of(envelope)
 }
 
+/// The envelope hashes of a batch, in order.
+pub fn leaves(envelopes: &[Vec<u8>]) -> Vec<Digest> {
+    envelopes.iter().map(|e| envelope_hash(e)).collect()
+}
+
 impl Block {
     /// Builds block `number` over `previous_hash` with the given envelopes;
     /// metadata starts with every transaction `NotValidated`.
     pub fn new(number: u64, previous_hash: Digest, data: Vec<Vec<u8>>) -> Block {
-        let leaves: Vec<Digest> = data.iter().map(|e| envelope_hash(e)).collect();
+        let leaves = leaves(&data);
         let header = BlockHeader {
             number,
             previous_hash,
             merkle_root: merkle::root(&leaves),
-            data_hash: data_hash(&data),
+            data_hash: data_hash_of_leaves(&leaves),
         };
         let metadata = BlockMetadata {
             validation_codes: vec![ValidationCode::NotValidated; data.len()],
@@ -96,16 +118,17 @@ impl Block {
     }
 
     /// Checks that the header's data hash and Merkle root match the data and
-    /// that metadata has one validation code per envelope.
+    /// that metadata has one validation code per envelope. Hashes each
+    /// envelope once.
     pub fn check_integrity(&self) -> Result<()> {
         let number = self.header.number;
-        if data_hash(&self.data) != self.header.data_hash {
+        let leaves = leaves(&self.data);
+        if data_hash_of_leaves(&leaves) != self.header.data_hash {
             return Err(Error::BadBlock {
                 number,
                 reason: "data hash mismatch",
             });
         }
-        let leaves: Vec<Digest> = self.data.iter().map(|e| envelope_hash(e)).collect();
         if merkle::root(&leaves) != self.header.merkle_root {
             return Err(Error::BadBlock {
                 number,
@@ -160,5 +183,17 @@ mod tests {
             m[bit / 8] ^= 1 << (bit % 8);
             assert_ne!(Digest::of(&m), h);
         }
+    }
+
+    #[test]
+    fn data_hash_separates_envelope_boundaries_order_and_count() {
+        let v = |xs: &[&str]| xs.iter().map(|x| x.as_bytes().to_vec()).collect::<Vec<_>>();
+        let base = data_hash(&v(&["ab", "c"]));
+        assert_ne!(base, data_hash(&v(&["a", "bc"])));
+        assert_ne!(base, data_hash(&v(&["c", "ab"])));
+        assert_ne!(base, data_hash(&v(&["ab", "c", ""])));
+        assert_ne!(base, data_hash(&v(&["abc"])));
+        assert_ne!(data_hash(&[]), data_hash(&v(&[""])));
+        assert_eq!(base, data_hash_of_leaves(&leaves(&v(&["ab", "c"]))));
     }
 }

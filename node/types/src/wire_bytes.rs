@@ -118,16 +118,6 @@ pub mod byte_vecs {
     }
 }
 
-/// A borrowed `&[Vec<u8>]` that serializes like a `byte_vecs` field (for
-/// encoding a bare list of byte strings, e.g. a block's data).
-pub struct ByteVecs<'a>(pub &'a [Vec<u8>]);
-
-impl Serialize for ByteVecs<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        byte_vecs::serialize(self.0, s)
-    }
-}
-
 /// `Option<Vec<u8>>` with the byte string inside as a byte string.
 pub mod opt_bytes {
     use super::*;
