@@ -27,7 +27,9 @@ pub mod testkit;
 
 pub use effects::{block_effects, TxEffect};
 pub use error::{Error, Result};
-pub use ledger::{HistoryEntry, Ledger, LedgerOptions, PreparedBlock, StateEntry, TxLocation};
+pub use ledger::{
+    HistoryEntry, Ledger, LedgerOptions, PreparedBlock, StateEntry, TxLocation, GROUP_COMMIT_BLOCKS,
+};
 
 #[cfg(test)]
 mod tests;

@@ -466,3 +466,23 @@ fn a_ledger_in_another_format_is_refused_on_open() {
         "{err}"
     );
 }
+
+#[test]
+fn append_all_with_fsync_groups_gives_the_same_ledger_and_survives_reopen() {
+    let blocks = chain(8, crate::GROUP_COMMIT_BLOCKS as u64 * 2 + 5);
+    let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut one = open(&d1);
+    for b in &blocks {
+        one.append(b).unwrap();
+    }
+    {
+        let mut all = Ledger::open(d2.path()).unwrap(); // sync: true
+        assert_eq!(all.append_all(blocks.clone()).unwrap(), blocks.len() as u64);
+    }
+    let all = Ledger::open(d2.path()).unwrap();
+    assert_eq!(
+        (all.height(), all.last_hash()),
+        (one.height(), one.last_hash())
+    );
+    assert_eq!(all.dump_state().unwrap(), one.dump_state().unwrap());
+}

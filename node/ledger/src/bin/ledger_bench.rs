@@ -117,9 +117,14 @@ fn main() -> Result<()> {
                 left -= n;
             }
             let secs = timed.as_secs_f64();
+            let mode = match (pipelined, sync) {
+                (false, true) => "append, WAL fsync per block",
+                (false, false) => "append, no fsync",
+                (true, true) => "append_all, WAL fsync per group of <=32 blocks",
+                (true, false) => "append_all, no fsync",
+            };
             println!(
-                "  wal fsync per block = {sync:5}, {:<10}: {:>6.0} blocks/s  {:>7.0} tx/s  {:>8.0} state writes/s  goal {:.0}: {}",
-                if pipelined { "pipelined" } else { "sequential" },
+                "  {mode:<47}: {:>6.0} blocks/s  {:>7.0} tx/s  {:>8.0} state writes/s  goal {:.0}: {}",
                 args.blocks as f64 / secs,
                 (args.blocks as usize * args.shape.txs) as f64 / secs,
                 writes / secs,
