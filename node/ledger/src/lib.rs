@@ -12,6 +12,12 @@
 //! `h`. Nothing is cached outside RocksDB except the height and last hash,
 //! which are re-read on open.
 //!
+//! ## Throughput
+//! [`Ledger::append_all`] appends a stream of blocks (catch-up, bulk
+//! import) with the same result, pipelined: a second thread checks and
+//! plans block n + 1 into its write batch while block n is written, and with
+//! `sync` the WAL fsync is shared by up to [`GROUP_COMMIT_BLOCKS`] blocks.
+//!
 //! ## Layout
 //! See [`keys`] for the column families and key encodings.
 #![forbid(unsafe_code)]
