@@ -10,6 +10,7 @@
 //! | `slot` ‖ seq (u64 BE) | `SlotRecord` |
 //! | `executed` | `PersistOp::Executed` |
 //! | `stable` | `CheckpointCert` |
+//! | `format` | [`FORMAT`], u32 BE |
 //!
 //! A stable checkpoint deletes the slot records at or below it.
 
@@ -23,6 +24,11 @@ const VIEW: &[u8] = b"view";
 const EXECUTED: &[u8] = b"executed";
 const STABLE: &[u8] = b"stable";
 const SLOT: &[u8] = b"slot";
+const FORMAT_KEY: &[u8] = b"format";
+
+/// On-disk format of the consensus store this build reads and writes.
+/// 2: batch digests are built from envelope hashes (block format 2).
+pub const FORMAT: u32 = 2;
 
 /// The consensus store.
 pub struct ConsensusStore {
@@ -49,10 +55,42 @@ impl ConsensusStore {
     pub fn open(path: &Path, sync: bool) -> Result<ConsensusStore> {
         let mut o = Options::default();
         o.create_if_missing(true);
-        Ok(ConsensusStore {
+        let store = ConsensusStore {
             db: DB::open(&o, path)?,
             sync,
             path: path.to_owned(),
+        };
+        store.check_format()?;
+        Ok(store)
+    }
+
+    /// Refuses a store in another format (or one written before the format
+    /// record existed); marks a new, empty store with [`FORMAT`].
+    fn check_format(&self) -> Result<()> {
+        let found = match self.db.get(FORMAT_KEY)? {
+            Some(raw) if raw.as_slice() == FORMAT.to_be_bytes().as_slice() => return Ok(()),
+            Some(raw) => <[u8; 4]>::try_from(raw.as_slice()).map_or_else(
+                |_| "unreadable".to_owned(),
+                |b| u32::from_be_bytes(b).to_string(),
+            ),
+            None if self
+                .db
+                .iterator(rocksdb::IteratorMode::Start)
+                .next()
+                .is_some() =>
+            {
+                "1 (no format record)".to_owned()
+            }
+            None => {
+                let mut wo = WriteOptions::default();
+                wo.set_sync(self.sync);
+                self.db.put_opt(FORMAT_KEY, FORMAT.to_be_bytes(), &wo)?;
+                return Ok(());
+            }
+        };
+        Err(Error::ConsensusState {
+            path: self.path.clone(),
+            reason: format!("store format {found}, this build reads format {FORMAT}"),
         })
     }
 
@@ -164,6 +202,38 @@ mod tests {
         drop(store);
         let store = ConsensusStore::open(dir.path(), false).unwrap();
         assert_eq!(store.load().unwrap().as_ref(), Some(&expected));
+    }
+
+    #[test]
+    fn a_store_in_another_format_is_refused_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = ConsensusStore::open(dir.path(), false).unwrap();
+            store.db.put(VIEW, [0u8]).unwrap();
+        }
+        ConsensusStore::open(dir.path(), false).unwrap(); // its own format
+        {
+            let store = ConsensusStore::open(dir.path(), false).unwrap();
+            store.db.delete(FORMAT_KEY).unwrap(); // as before format records
+        }
+        let err = ConsensusStore::open(dir.path(), false)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("store format 1 (no format record)"), "{err}");
+        assert!(err.contains("incompatible build"), "{err}");
+        {
+            let mut o = Options::default();
+            o.create_if_missing(true);
+            let db = DB::open(&o, dir.path()).unwrap();
+            db.put(FORMAT_KEY, 3u32.to_be_bytes()).unwrap();
+        }
+        let err = ConsensusStore::open(dir.path(), false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("store format 3, this build reads format 2"),
+            "{err}"
+        );
     }
 
     #[test]
