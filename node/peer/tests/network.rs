@@ -103,6 +103,31 @@ async fn killed_non_primary_catches_up_after_restart() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_restarted_with_an_empty_data_directory_rebuilds_the_chain_from_the_others() {
+    // What an operator does with a data directory in another on-disk
+    // format: move it aside and start the peer empty.
+    let mut net = Net::up(4, FAST);
+    net.deploy_load().await;
+    let first = net.transactions(200, 256, 5);
+    net.submit_all(&first, &[0, 1, 2, 3]).await;
+    net.wait_committed(&first, &[0, 1, 2, 3], Duration::from_secs(120))
+        .await;
+    assert!(net.stop(2).success());
+    let data = net.peer_dir(2).join("data");
+    std::fs::rename(&data, net.peer_dir(2).join("data.old")).unwrap();
+    net.start(2);
+    let more = net.transactions(100, 256, 6);
+    net.submit_all(&more, &[0, 1, 3]).await;
+    net.wait_committed(&more, &[0, 1, 3], Duration::from_secs(120))
+        .await;
+    let h = converge(&net, &[0, 1, 2, 3], 1, Duration::from_secs(90)).await;
+    net.wait_committed(&first, &[2], Duration::from_secs(30))
+        .await;
+    check_identical_and_certified(&net, &[0, 1, 2, 3], h).await;
+    assert!(data.join("ledger").exists(), "the peer wrote a new ledger");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_primary_triggers_a_view_change_and_commits_resume() {
     let mut net = Net::up(4, FAST);
     net.deploy_load().await;
