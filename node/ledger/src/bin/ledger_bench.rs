@@ -117,6 +117,7 @@ fn main() -> Result<()> {
                 left -= n;
             }
             let secs = timed.as_secs_f64();
+            let history = time_history_reads(&ledger, args.shape)?;
             let mode = match (pipelined, sync) {
                 (false, true) => "append, WAL fsync per block",
                 (false, false) => "append, no fsync",
@@ -131,9 +132,30 @@ fn main() -> Result<()> {
                 GOAL_WRITES_PER_SEC,
                 if writes / secs >= GOAL_WRITES_PER_SEC { "met" } else { "NOT met" },
             );
+            println!(
+                "  {:<47}  history of one key, {HISTORY_READS} random keys right after the run: {:.1} µs each",
+                "",
+                history.as_secs_f64() * 1e6 / HISTORY_READS as f64
+            );
         }
     }
     Ok(())
+}
+
+/// History reads timed after each run.
+const HISTORY_READS: u64 = 200;
+
+/// Time for [`HISTORY_READS`] history queries of random keys of the bench's
+/// key space, against whatever the memtables hold at the end of a run.
+fn time_history_reads(ledger: &Ledger, shape: Shape) -> Result<std::time::Duration> {
+    let mut rng = testkit::SplitMix(3);
+    let t0 = Instant::now();
+    for _ in 0..HISTORY_READS {
+        let k = rng.next_u64() % shape.key_space.max(1);
+        let key = format!("key{k:012}");
+        ledger.history(testkit::NAMESPACE, key.as_bytes(), 10)?;
+    }
+    Ok(t0.elapsed())
 }
 
 /// `count` synthetic blocks continuing `ledger`'s chain.
