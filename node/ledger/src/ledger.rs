@@ -152,27 +152,13 @@ impl Ledger {
     /// committer has decoded every envelope during validation).
     pub fn append_with_effects(&mut self, block: &Block, effects: &[TxEffect]) -> Result<()> {
         let prepared = prepare(&self.db, block, effects)?;
-        self.append_prepared(prepared)
-    }
-
-    /// Checks, decodes and plans `block` into a [`PreparedBlock`] without
-    /// writing anything. Needs only `&self`: the next block can be prepared
-    /// while the current one is appended.
-    pub fn prepare(&self, block: &Block) -> Result<PreparedBlock> {
-        prepare(&self.db, block, &block_effects(block)?)
-    }
-
-    /// Appends a block prepared by [`Ledger::prepare`] (or by
-    /// [`Ledger::append_with_effects`]). Its number must be height + 1 and
-    /// its previous hash the last block's hash.
-    pub fn append_prepared(&mut self, prepared: PreparedBlock) -> Result<()> {
-        let Ledger {
-            db,
-            sync,
-            height,
-            last_hash,
-        } = self;
-        write_prepared(db, *sync, height, last_hash, prepared)
+        write_prepared(
+            &self.db,
+            self.sync,
+            &mut self.height,
+            &mut self.last_hash,
+            prepared,
+        )
     }
 
     /// Appends `blocks` in order, with the same result as calling
@@ -190,13 +176,8 @@ impl Ledger {
         I: IntoIterator<Item = Block>,
         I::IntoIter: Send,
     {
-        let Ledger {
-            db,
-            sync,
-            height,
-            last_hash,
-        } = self;
-        let db: &DB = db;
+        let (db, sync) = (&self.db, self.sync);
+        let (height, last_hash) = (&mut self.height, &mut self.last_hash);
         let blocks = blocks.into_iter();
         std::thread::scope(|s| {
             // Two prepared blocks in flight keep the writer busy without
@@ -228,13 +209,13 @@ impl Ledger {
                         Ok(n) => Some(n),
                         Err(_) => None,
                     };
-                    let sync_now = *sync && (next.is_none() || unsynced + 1 >= GROUP_COMMIT_BLOCKS);
+                    let sync_now = sync && (next.is_none() || unsynced + 1 >= GROUP_COMMIT_BLOCKS);
                     write_prepared(db, sync_now, height, last_hash, p)?;
                     unsynced = if sync_now { 0 } else { unsynced + 1 };
                     Ok(())
                 });
                 if let Err(e) = written {
-                    if *sync && unsynced > 0 {
+                    if sync && unsynced > 0 {
                         db.flush_wal(true)?;
                     }
                     return Err(e);
@@ -476,31 +457,14 @@ fn check_format(db: &DB) -> Result<()> {
 
 /// A block checked against its header, decoded and turned into one RocksDB
 /// write batch: everything an append needs except the ledger's tip, which
-/// [`Ledger::append_prepared`] checks.
-pub struct PreparedBlock {
+/// [`write_prepared`] checks.
+struct PreparedBlock {
     number: u64,
     previous_hash: Digest,
     hash: Digest,
     txs: usize,
     batch: WriteBatch,
     txid_if_absent: Vec<([u8; 32], [u8; 13])>,
-}
-
-impl std::fmt::Debug for PreparedBlock {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PreparedBlock")
-            .field("number", &self.number)
-            .field("hash", &self.hash)
-            .field("txs", &self.txs)
-            .finish()
-    }
-}
-
-impl PreparedBlock {
-    /// The block's number.
-    pub fn number(&self) -> u64 {
-        self.number
-    }
 }
 
 /// Builds the write batch of `block`: block bytes, hash index, tx-id index,

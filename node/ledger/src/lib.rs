@@ -34,7 +34,7 @@ pub mod testkit;
 pub use effects::{block_effects, TxEffect};
 pub use error::{Error, Result};
 pub use ledger::{
-    HistoryEntry, Ledger, LedgerOptions, PreparedBlock, StateEntry, TxLocation, GROUP_COMMIT_BLOCKS,
+    HistoryEntry, Ledger, LedgerOptions, StateEntry, TxLocation, GROUP_COMMIT_BLOCKS,
 };
 
 #[cfg(test)]
