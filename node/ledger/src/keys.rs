@@ -6,7 +6,7 @@
 //! | `block_hash` | header hash (32 bytes) | block number, u64 BE |
 //! | `txid` | tx id (32 bytes) | block u64 BE ‖ tx u32 BE ‖ validation code u8 |
 //! | `state` | namespace ‖ 0x00 ‖ key | block u64 BE ‖ tx u32 BE ‖ value |
-//! | `history` | len(ns) u32 BE ‖ ns ‖ len(key) u32 BE ‖ key ‖ !block u64 BE ‖ !tx u32 BE | tx id ‖ flag u8 (1 = value, 0 = delete) ‖ value |
+//! | `history` | len(ns) u32 BE ‖ ns ‖ len(key) u32 BE ‖ key ‖ !block u64 BE ‖ !tx u32 BE | empty (the tx id and value are in the block) |
 //! | `meta` | `height` | height u64 BE ‖ last block hash |
 //! | `meta` | `format` | [`FORMAT`], u32 BE |
 //!
@@ -38,8 +38,9 @@ pub const META_HEIGHT: &[u8] = b"height";
 pub const META_FORMAT: &[u8] = b"format";
 /// On-disk format this build reads and writes. 2: block data hashes are
 /// built from envelope hashes (format 1 hashed the encoded envelope list,
-/// so its stored headers fail this build's integrity checks).
-pub const FORMAT: u32 = 2;
+/// so its stored headers fail this build's integrity checks). 3: history
+/// records are keys alone (format 2 stored tx id and value beside them).
+pub const FORMAT: u32 = 3;
 
 /// Rejects namespaces that are empty or contain 0x00.
 pub fn check_namespace(ns: &str) -> Result<()> {

@@ -14,7 +14,9 @@
 //!   original's entry.
 //! * Only valid transactions touch state and history. When a block writes a
 //!   key twice, state gets the last write (one memtable entry instead of
-//!   two); history keeps both, each under its own version.
+//!   two); history keeps both, each under its own version. A history record
+//!   is a key alone, `(namespace, key, version)`: the transaction id and
+//!   the value are in the block, where a history read finds them.
 //! * Each column family's entries come out sorted by key, so RocksDB's
 //!   memtable inserts walk forward from the previous insert position.
 
@@ -36,8 +38,8 @@ pub struct BlockWrites {
     /// `state key → Some(stored value)` or `None` (delete), sorted by key,
     /// one entry per key.
     pub state: Vec<(Vec<u8>, Option<Vec<u8>>)>,
-    /// `history key → tx id ‖ flag ‖ value`, sorted by key.
-    pub history: Vec<(Vec<u8>, Vec<u8>)>,
+    /// History keys (their values are empty), sorted.
+    pub history: Vec<Vec<u8>>,
     /// Bytes of every key and value above, to size the write batch.
     pub bytes: usize,
 }
@@ -78,21 +80,16 @@ pub fn block_writes(number: u64, effects: &[TxEffect]) -> Result<BlockWrites> {
         }
         let version = Version::new(number, e.index);
         for (ns, kv) in &e.writes {
-            let value = kv.value.as_deref();
-            let mut hist = Vec::with_capacity(33 + value.map_or(0, <[u8]>::len));
-            hist.extend_from_slice(&id.0);
-            hist.push(u8::from(value.is_some()));
-            hist.extend_from_slice(value.unwrap_or_default());
             let hk = history_key(ns, &kv.key, version);
             let sk = state_key(ns, &kv.key);
-            let sv = value.map(|v| state_value(version, v));
-            w.bytes += hk.len() + hist.len() + sk.len() + sv.as_ref().map_or(0, Vec::len);
-            w.history.push((hk, hist));
+            let sv = kv.value.as_deref().map(|v| state_value(version, v));
+            w.bytes += hk.len() + sk.len() + sv.as_ref().map_or(0, Vec::len);
+            w.history.push(hk);
             w.state.push((sk, sv));
         }
     }
     w.txid.sort_unstable_by_key(|e| e.0);
-    w.history.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    w.history.sort_unstable();
     // Stable: among writes of one key, block order is kept, and the last
     // one is what the block leaves in state.
     w.state.sort_by(|a, b| a.0.cmp(&b.0));
@@ -166,15 +163,15 @@ mod tests {
             ]
         );
         assert_eq!(w.history.len(), 4);
-        assert!(w.history.windows(2).all(|p| p[0].0 < p[1].0));
+        assert!(w.history.windows(2).all(|p| p[0] < p[1]));
         // Newest first within a key: tx 2's write of "b" precedes tx 0's.
         let b: Vec<_> = w
             .history
             .iter()
-            .filter(|(k, _)| k.starts_with(&crate::keys::history_prefix("cc", b"b")))
-            .map(|(k, v)| (crate::keys::history_version(k).unwrap().tx, v[32]))
+            .filter(|k| k.starts_with(&crate::keys::history_prefix("cc", b"b")))
+            .map(|k| crate::keys::history_version(k).unwrap().tx)
             .collect();
-        assert_eq!(b, vec![(2, 1), (1, 0), (0, 1)]);
+        assert_eq!(b, vec![2, 1, 0]);
     }
 
     #[test]
