@@ -6,7 +6,11 @@
 //! 2. the response answers this proposal (`BAD_PAYLOAD`);
 //! 3. the creator's certificate is a valid client or admin certificate of a
 //!    member org at the proposal's timestamp (`CREATOR_NOT_MEMBER`), and it
-//!    signed both the proposal and the envelope (`BAD_CREATOR_SIGNATURE`);
+//!    signed the envelope (`BAD_CREATOR_SIGNATURE`). The envelope signature
+//!    covers the proposal bytes, so it authenticates the proposal too; the
+//!    creator's separate proposal signature is what endorsers check before
+//!    they execute, and it is not checked again here (as in Fabric, whose
+//!    committers check the envelope and the endorsements only);
 //! 4. the tx id was not committed before, nor earlier in this block
 //!    (`DUPLICATE_TXID`);
 //! 5. the transaction writes only its own chaincode's namespace
@@ -124,7 +128,7 @@ fn validate_one(
         }
     };
 
-    // 3. Creator: membership and role, then both signatures.
+    // 3. Creator: membership and role, then the envelope signature.
     let creator = &d.proposal.creator;
     let (creator_org, role) = match verifier.identify(creator, None, now) {
         Ok(id) => (id.msp_id, id.role),
@@ -133,21 +137,14 @@ fn validate_one(
     if !matches!(role, Role::Client | Role::Admin) {
         return ValidationCode::CreatorNotMember;
     }
-    let envelope_ok = check(
+    if check(
         creator,
         Some(role),
         &d.envelope.payload,
         &d.envelope.signature,
     )
-    .is_ok();
-    let proposal_ok = check(
-        creator,
-        Some(role),
-        &d.payload.proposal_bytes,
-        &d.payload.proposal_signature,
-    )
-    .is_ok();
-    if !envelope_ok || !proposal_ok {
+    .is_err()
+    {
         return ValidationCode::BadCreatorSignature;
     }
 

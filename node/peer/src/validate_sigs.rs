@@ -1,5 +1,5 @@
-//! Batch pre-verification of a block's signatures (creator's envelope and
-//! proposal signatures, every endorsement) before the in-order checks.
+//! Batch pre-verification of a block's signatures (the creator's envelope
+//! signature and every endorsement) before the in-order checks.
 //!
 //! Transactions are taken in chunks of [`CHUNK_TXS`]; a chunk whose
 //! signatures all verify in one batch ([`cryptanet_types::crypto::verify_batch`])
@@ -13,8 +13,8 @@ use cryptanet_types::crypto::verify_batch;
 use cryptanet_types::identity::{Role, Verifier};
 use cryptanet_types::{PublicKey, Signature};
 
-/// Transactions per batch: with ~4 signatures each, batches of ~64.
-pub(crate) const CHUNK_TXS: usize = 16;
+/// Transactions per batch: with ~3 signatures each, batches of ~64.
+pub(crate) const CHUNK_TXS: usize = 21;
 
 /// One flag per transaction: true if all its signatures verified in a batch.
 pub(crate) fn preverify(decoded: &[Option<Decoded>], verifier: &Verifier) -> Vec<bool> {
@@ -54,18 +54,11 @@ fn push_signatures<'a>(
     let Ok(creator) = verifier.identify(&d.proposal.creator, None, now) else {
         return false;
     };
-    let mut mine = vec![
-        (
-            d.envelope.payload.as_slice(),
-            &d.envelope.signature,
-            creator.public_key,
-        ),
-        (
-            d.payload.proposal_bytes.as_slice(),
-            &d.payload.proposal_signature,
-            creator.public_key,
-        ),
-    ];
+    let mut mine = vec![(
+        d.envelope.payload.as_slice(),
+        &d.envelope.signature,
+        creator.public_key,
+    )];
     for e in &d.payload.endorsements {
         let Ok(peer) = verifier.identify(&e.endorser, Some(Role::Peer), now) else {
             return false;

@@ -474,14 +474,14 @@ fn batched_signature_checks_still_find_each_forgery_in_a_large_block() {
         })
         .collect();
     // A forged endorsement in the first chunk, a bad envelope signature in
-    // the third, and a forged proposal signature in the last (short) one.
+    // the third, and another forged endorsement in the last (short) one.
     let forge = |bytes: &[u8], what: usize| {
         let mut env = Envelope::from_bytes(bytes).unwrap();
         let mut p: TxPayload = codec::decode(&env.payload).unwrap();
         match what {
             0 => p.endorsements[2].signature.0[1] ^= 1,
             1 => {}
-            _ => p.proposal_signature.0[2] ^= 1,
+            _ => p.endorsements[0].signature.0[2] ^= 1,
         }
         env.payload = codec::encode(&p).unwrap();
         env.signature = client.sign(&env.payload);
@@ -497,10 +497,55 @@ fn batched_signature_checks_still_find_each_forgery_in_a_large_block() {
     let codes = commit(&mut w, data);
     for (i, code) in codes.iter().enumerate() {
         let expected = match i {
-            _ if i == a => V::BadEndorsement,
-            _ if i == b || i == c => V::BadCreatorSignature,
+            _ if i == a || i == c => V::BadEndorsement,
+            _ if i == b => V::BadCreatorSignature,
             _ => V::Valid,
         };
         assert_eq!(*code, expected, "transaction {i}");
     }
+}
+
+/// The creator's envelope signature covers the proposal bytes, and every
+/// endorsement covers the proposal's hash: commit-time validation relies on
+/// those two and leaves the separate proposal signature to the endorsers
+/// (one signature fewer per transaction on every peer). A proposal changed
+/// after endorsement is still refused, even when the creator re-signs the
+/// envelope; a bad proposal signature under a good envelope signature only
+/// its own creator can produce, and it changes nothing the creator did not
+/// sign.
+#[test]
+fn the_envelope_signature_authenticates_the_proposal_at_commit() {
+    let mut w = world();
+    let peers = w.peers.clone();
+    let e: Vec<&LocalIdentity> = peers.iter().take(3).collect();
+    let client = w.client.clone();
+    let resign = |bytes: Vec<u8>, change: &dyn Fn(&mut TxPayload)| {
+        let mut env = Envelope::from_bytes(&bytes).unwrap();
+        let mut p: TxPayload = codec::decode(&env.payload).unwrap();
+        change(&mut p);
+        env.payload = codec::encode(&p).unwrap();
+        env.signature = client.sign(&env.payload);
+        env.to_bytes().unwrap()
+    };
+    let odd_proposal_signature = resign(tx(&client, &e, b"p1", write("p1", "v")), &|p| {
+        p.proposal_signature.0[3] ^= 1
+    });
+    let changed_proposal = resign(tx(&client, &e, b"p2", write("p2", "v")), &|p| {
+        let mut proposal: Proposal = codec::decode(&p.proposal_bytes).unwrap();
+        proposal.function = "other".into();
+        p.proposal_bytes = codec::encode(&proposal).unwrap();
+        p.proposal_signature = client.sign(&p.proposal_bytes);
+    });
+    let mut unsigned_envelope =
+        Envelope::from_bytes(&tx(&client, &e, b"p3", write("p3", "v"))).unwrap();
+    unsigned_envelope.signature.0[0] ^= 1;
+    let codes = commit(
+        &mut w,
+        vec![
+            odd_proposal_signature,
+            changed_proposal,
+            unsigned_envelope.to_bytes().unwrap(),
+        ],
+    );
+    assert_eq!(codes, vec![V::Valid, V::BadPayload, V::BadCreatorSignature]);
 }
