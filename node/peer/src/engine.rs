@@ -21,7 +21,7 @@
 use crate::batch_fetch;
 use crate::error::{Error, Result};
 use crate::network::Network;
-use crate::store::ConsensusStore;
+use crate::store::{ConsensusStore, Durability};
 use crate::sync;
 use crate::timers::{Fired, Timers};
 use crate::validate::{prepare_block, EndorsementPolicy};
@@ -318,7 +318,11 @@ impl Engine {
         Ok(())
     }
 
-    /// Performs outputs in order, persisting before anything that follows.
+    /// Performs outputs in order. Persisted records reach the disk (fsync)
+    /// before any message, or a commit, that follows them leaves; records
+    /// that nothing has acted on yet are written without an fsync, and the
+    /// next durable write covers them (RocksDB syncs its log up to that
+    /// write, so a crash keeps a prefix that includes everything acted on).
     fn perform(&mut self, outs: Vec<Output>) -> Result<()> {
         let mut persist: Vec<PersistOp> = Vec::new();
         for out in outs {
@@ -326,8 +330,12 @@ impl Engine {
                 persist.push(op);
                 continue;
             }
-            if !persist.is_empty() {
-                self.store.persist(&persist)?;
+            let acts_on_state = matches!(
+                out,
+                Output::Send { .. } | Output::Broadcast(_) | Output::Commit(_)
+            );
+            if acts_on_state && !persist.is_empty() {
+                self.store.persist(&persist, Durability::Synced)?;
                 persist.clear();
             }
             match out {
@@ -353,7 +361,7 @@ impl Engine {
                 Output::FetchBatch { seq, digest, from } => self.fetch_batch(seq, digest, from),
             }
         }
-        self.store.persist(&persist)?;
+        self.store.persist(&persist, Durability::Deferred)?;
         self.publish_status();
         Ok(())
     }

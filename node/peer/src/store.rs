@@ -49,6 +49,17 @@ fn slot_key(seq: u64) -> Vec<u8> {
     k
 }
 
+/// Whether a [`ConsensusStore::persist`] must be on disk when it returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Durability {
+    /// fsync before returning: something that depends on the records is
+    /// about to leave the peer (persist-before-send).
+    Synced,
+    /// Write without fsync: nothing depends on the records yet. A crash may
+    /// lose them, and only together with everything written after them.
+    Deferred,
+}
+
 impl ConsensusStore {
     /// Opens (creating) the store at `path`. `sync` fsyncs every write
     /// (required for the crash-safety guarantee against power loss).
@@ -94,8 +105,10 @@ impl ConsensusStore {
         })
     }
 
-    /// Applies deltas atomically and durably.
-    pub fn persist(&self, ops: &[PersistOp]) -> Result<()> {
+    /// Applies deltas atomically; with [`Durability::Synced`] also durably
+    /// (when the store syncs at all), together with every earlier deferred
+    /// write.
+    pub fn persist(&self, ops: &[PersistOp], durability: Durability) -> Result<()> {
         if ops.is_empty() {
             return Ok(());
         }
@@ -112,7 +125,7 @@ impl ConsensusStore {
             }
         }
         let mut wo = WriteOptions::default();
-        wo.set_sync(self.sync);
+        wo.set_sync(self.sync && durability == Durability::Synced);
         self.db.write_opt(batch, &wo)?;
         Ok(())
     }
@@ -162,7 +175,7 @@ mod tests {
     #[test]
     fn persisted_deltas_reload_into_the_same_state_and_stable_drops_old_slots() {
         let dir = tempfile::tempdir().unwrap();
-        let store = ConsensusStore::open(dir.path(), false).unwrap();
+        let store = ConsensusStore::open(dir.path(), true).unwrap();
         assert_eq!(store.load().unwrap(), None);
         let key = cryptanet_types::crypto::SigningKey::from_bytes(&[7; 32]);
         let mut expected = PersistedState::default();
@@ -194,7 +207,11 @@ mod tests {
             seq: 3,
             state: cryptanet_types::Digest::of(b"s3"),
         });
-        store.persist(&ops).unwrap();
+        // Records nothing has acted on yet go without an fsync; the next
+        // synced write carries them (both halves reload).
+        let (early, late) = ops.split_at(ops.len() / 2);
+        store.persist(early, Durability::Deferred).unwrap();
+        store.persist(late, Durability::Synced).unwrap();
         for op in &ops {
             expected.apply(op);
         }
