@@ -13,6 +13,8 @@
 #   DIR/logs/     one log per peer;  DIR/pids/  one PID file per peer
 #
 # Ports: libp2p 7051+K, gRPC 9051+K (override with P2P_BASE / GRPC_BASE).
+# Each peer's async runtime gets max(1, cores / N) threads (WORKER_THREADS
+# overrides): N peers sharing one machine's cores waste less on switching.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -27,12 +29,13 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --orgs) ORGS="$2"; shift 2 ;;
     --dir) DIR="$2"; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) PEER="$1"; shift ;;
   esac
 done
 P2P_BASE="${P2P_BASE:-7051}"
 GRPC_BASE="${GRPC_BASE:-9051}"
+WORKER_THREADS="${WORKER_THREADS:-$(( $(nproc) / ORGS > 1 ? $(nproc) / ORGS : 1 ))}"
 
 build() {
   if [ -z "${CRYPTANET_SKIP_BUILD:-}" ]; then
@@ -62,6 +65,7 @@ orgs_dir = "$DIR/orgs"
 data_dir = "$pdir/data"
 grpc_listen = "127.0.0.1:$((GRPC_BASE + k))"
 ledger_fsync = ${LEDGER_FSYNC:-true}
+worker_threads = $WORKER_THREADS
 TOML
     if [ -f "$DIR/pids/peer$k.pid" ] && kill -0 "$(cat "$DIR/pids/peer$k.pid")" 2>/dev/null; then
       echo "network: peer$k ($org) already running (pid $(cat "$DIR/pids/peer$k.pid"))"
@@ -119,5 +123,5 @@ case "$cmd" in
   status) status ;;
   logs) logs ;;
   down) down ;;
-  *) sed -n '2,16p' "$0"; exit 2 ;;
+  *) sed -n '2,17p' "$0"; exit 2 ;;
 esac

@@ -11,6 +11,8 @@
 //! max_batch_count = 256
 //! batch_timeout_ms = 10
 //!
+//! # worker_threads = 1                       # async runtime threads; default one per core
+//!
 //! [p2p]
 //! outgoing_queue_mib = 64   # per peer; newer messages are dropped beyond it
 //! pending_queue_mib = 32    # per peer, inside libp2p; oldest dropped beyond it
@@ -84,6 +86,11 @@ pub struct PeerConfig {
     /// Transport parameters.
     #[serde(default)]
     pub p2p: P2pSettings,
+    /// Threads of the async runtime that serves gRPC and libp2p (default:
+    /// one per core). Several peers sharing a machine's cores do better
+    /// with fewer each.
+    #[serde(default)]
+    pub worker_threads: Option<usize>,
 }
 
 /// Memory bounds of the peer-to-peer transport, per remote peer.
@@ -122,6 +129,9 @@ impl PeerConfig {
         };
         let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
         let mut cfg: PeerConfig = toml::from_str(&text).map_err(|e| err(e.to_string()))?;
+        if cfg.worker_threads == Some(0) {
+            return Err(err("worker_threads must be at least 1".into()));
+        }
         let base = path.parent().unwrap_or(Path::new("."));
         for p in [&mut cfg.identity_dir, &mut cfg.orgs_dir, &mut cfg.data_dir] {
             if p.is_relative() {
@@ -167,7 +177,15 @@ mod tests {
         assert_eq!(c.pbft.max_batch_count, 7);
         assert!(c.ledger_fsync);
         assert_eq!(c.pbft_config(4, 1).unwrap().max_batch_count, 7);
+        assert_eq!(c.worker_threads, None);
         std::fs::write(&p, "identity_dir = \"id\"\nbogus = 1\n").unwrap();
         assert!(matches!(PeerConfig::load(&p), Err(Error::Config { .. })));
+        std::fs::write(
+            &p,
+            "identity_dir = \"id\"\norgs_dir = \"o\"\ndata_dir = \"d\"\ngrpc_listen = \"127.0.0.1:1\"\nworker_threads = 0\n",
+        )
+        .unwrap();
+        let e = PeerConfig::load(&p).unwrap_err().to_string();
+        assert!(e.contains("worker_threads"), "{e}");
     }
 }

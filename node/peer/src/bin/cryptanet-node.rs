@@ -32,9 +32,11 @@ fn main() -> Result<()> {
     }
     let config = PeerConfig::load(&args.config)
         .with_context(|| format!("loading {}", args.config.display()))?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = config.worker_threads {
+        runtime.worker_threads(n);
+    }
+    let runtime = runtime.enable_all().build()?;
     Ok(runtime.block_on(cryptanet_node::run::run(config, shutdown_signal()))?)
 }
 
