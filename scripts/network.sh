@@ -15,6 +15,7 @@
 # Ports: libp2p 7051+K, gRPC 9051+K (override with P2P_BASE / GRPC_BASE).
 # Each peer's async runtime gets max(1, cores / N) threads (WORKER_THREADS
 # overrides): N peers sharing one machine's cores waste less on switching.
+# BATCH_TIMEOUT_MS sets the primary's batch timeout (default 10).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -29,7 +30,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --orgs) ORGS="$2"; shift 2 ;;
     --dir) DIR="$2"; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) PEER="$1"; shift ;;
   esac
 done
@@ -66,6 +67,8 @@ data_dir = "$pdir/data"
 grpc_listen = "127.0.0.1:$((GRPC_BASE + k))"
 ledger_fsync = ${LEDGER_FSYNC:-true}
 worker_threads = $WORKER_THREADS
+${BATCH_TIMEOUT_MS:+[pbft]
+batch_timeout_ms = $BATCH_TIMEOUT_MS}
 TOML
     if [ -f "$DIR/pids/peer$k.pid" ] && kill -0 "$(cat "$DIR/pids/peer$k.pid")" 2>/dev/null; then
       echo "network: peer$k ($org) already running (pid $(cat "$DIR/pids/peer$k.pid"))"
@@ -123,5 +126,5 @@ case "$cmd" in
   status) status ;;
   logs) logs ;;
   down) down ;;
-  *) sed -n '2,17p' "$0"; exit 2 ;;
+  *) sed -n '2,18p' "$0"; exit 2 ;;
 esac

@@ -3,7 +3,9 @@
 use crate::error::{Error, Result};
 use ed25519_dalek::{Signer as _, Verifier as _};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::{Mutex, OnceLock};
 
 pub use ed25519_dalek::SigningKey;
 
@@ -24,8 +26,7 @@ impl PublicKey {
     /// Verifies `sig` over exactly `msg` (strict verification: rejects
     /// small-order keys and non-canonical signatures).
     pub fn verify(&self, msg: &[u8], sig: &Signature) -> Result<()> {
-        let vk =
-            ed25519_dalek::VerifyingKey::from_bytes(&self.0).map_err(|_| Error::BadPublicKey)?;
+        let vk = verifying_key(&self.0)?;
         let sig = ed25519_dalek::Signature::from_bytes(&sig.0);
         vk.verify_strict(msg, &sig).map_err(|_| Error::BadSignature)
     }
@@ -33,8 +34,7 @@ impl PublicKey {
     /// Non-strict verify as used by batch verification; kept for callers that
     /// pre-validate keys. Prefer [`PublicKey::verify`].
     pub fn verify_relaxed(&self, msg: &[u8], sig: &Signature) -> Result<()> {
-        let vk =
-            ed25519_dalek::VerifyingKey::from_bytes(&self.0).map_err(|_| Error::BadPublicKey)?;
+        let vk = verifying_key(&self.0)?;
         let sig = ed25519_dalek::Signature::from_bytes(&sig.0);
         vk.verify(msg, &sig).map_err(|_| Error::BadSignature)
     }
@@ -105,8 +105,7 @@ pub fn verify_batch(items: &[(&[u8], &Signature, &PublicKey)]) -> Result<()> {
     let mut signatures = Vec::with_capacity(items.len());
     let mut keys = Vec::with_capacity(items.len());
     for (msg, sig, key) in items {
-        let vk =
-            ed25519_dalek::VerifyingKey::from_bytes(&key.0).map_err(|_| Error::BadPublicKey)?;
+        let vk = verifying_key(&key.0)?;
         if vk.is_weak() || !acceptable_r(&sig.0[..32]) {
             return Err(Error::BadSignature);
         }
@@ -115,6 +114,30 @@ pub fn verify_batch(items: &[(&[u8], &Signature, &PublicKey)]) -> Result<()> {
         keys.push(vk);
     }
     ed25519_dalek::verify_batch(&messages, &signatures, &keys).map_err(|_| Error::BadSignature)
+}
+
+/// Keys kept decompressed by [`verifying_key`]; beyond this many distinct
+/// keys the cache starts over (a network has a few dozen).
+const KEY_CACHE_CAPACITY: usize = 4096;
+
+/// The decompressed key of `bytes`, remembered. Decompressing a point is a
+/// field square root, about a third of a batched verification's cost per
+/// signature, and peers verify signatures of the same few member keys over
+/// and over. Only valid points are cached; memory stays bounded.
+fn verifying_key(bytes: &[u8; 32]) -> Result<ed25519_dalek::VerifyingKey> {
+    static CACHE: OnceLock<Mutex<HashMap<[u8; 32], ed25519_dalek::VerifyingKey>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Mutex::default);
+    if let Some(vk) = cache.lock().ok().and_then(|c| c.get(bytes).copied()) {
+        return Ok(vk);
+    }
+    let vk = ed25519_dalek::VerifyingKey::from_bytes(bytes).map_err(|_| Error::BadPublicKey)?;
+    if let Ok(mut c) = cache.lock() {
+        if c.len() >= KEY_CACHE_CAPACITY {
+            c.clear();
+        }
+        c.insert(*bytes, vk);
+    }
+    Ok(vk)
 }
 
 impl fmt::Debug for PublicKey {
@@ -195,6 +218,37 @@ mod tests {
             }
         }
         assert!(!acceptable_r(&SMALL_ORDER_R[3]) && !acceptable_r(&SMALL_ORDER_R[4]));
+    }
+
+    #[test]
+    fn cached_keys_verify_exactly_as_fresh_ones_and_the_cache_stays_bounded() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        let key = SigningKey::generate(&mut rng);
+        let other = SigningKey::generate(&mut rng);
+        let sig = sign(&key, b"m");
+        // Twice each: the second call is answered from the cache.
+        for _ in 0..2 {
+            assert!(PublicKey::of(&key).verify(b"m", &sig).is_ok());
+            assert!(PublicKey::of(&key).verify(b"n", &sig).is_err());
+            assert!(PublicKey::of(&other).verify(b"m", &sig).is_err());
+        }
+        // An encoding that is not a point is refused every time, never cached.
+        let mut not_a_point = [0u8; 32];
+        not_a_point[0] = 2;
+        assert!(ed25519_dalek::VerifyingKey::from_bytes(&not_a_point).is_err());
+        for _ in 0..2 {
+            assert!(matches!(
+                PublicKey(not_a_point).verify(b"m", &sig),
+                Err(Error::BadPublicKey)
+            ));
+        }
+        // More distinct keys than the capacity: still correct afterwards.
+        for _ in 0..KEY_CACHE_CAPACITY + 10 {
+            let k = SigningKey::generate(&mut rng);
+            verifying_key(&k.verifying_key().to_bytes()).unwrap();
+        }
+        assert!(PublicKey::of(&key).verify(b"m", &sig).is_ok());
+        assert!(PublicKey::of(&key).verify(b"n", &sig).is_err());
     }
 
     #[test]
