@@ -7,7 +7,7 @@
 #   BIN_DIR=dir KEEP=1 scripts/bench-ordering.sh ...   prebuilt binaries; keep the run directory
 #
 # Every payload is a signed, majority-endorsed blind-write transaction, so
-# peers verify 5 signatures per transaction at commit: this measures
+# peers verify 4 signatures per transaction at commit: this measures
 # ordering + validation + commit, the path every real transaction takes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
