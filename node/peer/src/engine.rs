@@ -399,7 +399,7 @@ impl Engine {
             &ledger,
             &self.network.verifier,
             self.policy.as_ref(),
-        )?;
+        );
         ledger.append_with_effects(&block, &effects)?;
         drop(ledger);
         let number = block.header.number;

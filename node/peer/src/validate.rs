@@ -30,8 +30,9 @@
 //! same codes.
 
 use cryptanet_chaincode::policy::Signer;
+use cryptanet_ledger::effects::decode_envelope;
 use cryptanet_ledger::keys::{check_key, check_namespace};
-use cryptanet_ledger::{block_effects, Ledger, TxEffect};
+use cryptanet_ledger::{Ledger, TxEffect};
 use cryptanet_types::identity::{Role, Verifier};
 use cryptanet_types::{
     codec, Block, Digest, Envelope, Proposal, ProposalResponsePayload, TxPayload, ValidationCode,
@@ -76,16 +77,40 @@ pub fn validate_block(
     verifier: &Verifier,
     policy: &dyn EndorsementPolicy,
 ) -> Vec<ValidationCode> {
-    let mut codes = Vec::with_capacity(block.data.len());
+    validate_with_effects(block, ledger, verifier, policy)
+        .into_iter()
+        .map(|e| e.code)
+        .collect()
+}
+
+/// Validates every envelope of `block` and returns, per envelope in order,
+/// what the ledger applies: exactly [`block_effects`] of the block with
+/// these codes, built from the envelopes validation has already decoded.
+fn validate_with_effects(
+    block: &Block,
+    ledger: &Ledger,
+    verifier: &Verifier,
+    policy: &dyn EndorsementPolicy,
+) -> Vec<TxEffect> {
+    let mut effects = Vec::with_capacity(block.data.len());
     let mut seen: HashSet<Digest> = HashSet::new();
     // Keys written by earlier valid transactions of this block, per namespace.
     let mut written: HashMap<String, BTreeSet<Vec<u8>>> = HashMap::new();
     // Decoded once: signatures in batches, the checks and, when valid, its writes.
     let decoded: Vec<Option<Decoded>> = block.data.iter().map(|b| decode(b)).collect();
     let verified = crate::validate_sigs::preverify(&decoded, verifier);
-    for (d, sigs_verified) in decoded.into_iter().zip(verified) {
+    for (i, (d, sigs_verified)) in decoded.into_iter().zip(verified).enumerate() {
+        let index = i as u32;
         let Some(d) = d else {
-            codes.push(ValidationCode::BadPayload);
+            // Rare: the ledger still indexes the id of an envelope that
+            // decodes but does not hold together (as block_effects does).
+            let tx_id = decode_envelope(&block.data[i]).ok().map(|(id, _)| id);
+            effects.push(TxEffect {
+                index,
+                tx_id,
+                code: ValidationCode::BadPayload,
+                writes: Vec::new(),
+            });
             continue;
         };
         let code = validate_one(
@@ -97,15 +122,24 @@ pub fn validate_block(
             &mut seen,
             &written,
         );
+        let mut writes = Vec::new();
         if code == ValidationCode::Valid {
             for ns in d.response.rwset.ns {
-                let keys = ns.writes.into_iter().map(|w| w.key);
-                written.entry(ns.namespace).or_default().extend(keys);
+                let keys = written.entry(ns.namespace.clone()).or_default();
+                for w in ns.writes {
+                    keys.insert(w.key.clone());
+                    writes.push((ns.namespace.clone(), w));
+                }
             }
         }
-        codes.push(code);
+        effects.push(TxEffect {
+            index,
+            tx_id: Some(d.tx_id),
+            code,
+            writes,
+        });
     }
-    codes
+    effects
 }
 
 /// `sigs_verified`: every signature of `d` already verified in a batch, so
@@ -255,15 +289,19 @@ fn validate_one(
 }
 
 /// Validates `block` (filling its validation codes) and returns the
-/// effects the ledger will apply.
+/// effects the ledger will apply. The block's integrity is the caller's
+/// to establish: the engine builds it from a batch whose digest the commit
+/// certificate names, and block sync checks fetched blocks before they get
+/// here; so its envelopes are neither hashed nor decoded again.
 pub fn prepare_block(
     block: &mut Block,
     ledger: &Ledger,
     verifier: &Verifier,
     policy: &dyn EndorsementPolicy,
-) -> cryptanet_ledger::Result<Vec<TxEffect>> {
-    block.metadata.validation_codes = validate_block(block, ledger, verifier, policy);
-    block_effects(block)
+) -> Vec<TxEffect> {
+    let effects = validate_with_effects(block, ledger, verifier, policy);
+    block.metadata.validation_codes = effects.iter().map(|e| e.code).collect();
+    effects
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
 //! Each validation code, produced by a transaction crafted to earn it.
 
-use crate::validate::{validate_block, MajorityOfOrgs};
+use crate::validate::{prepare_block, validate_block, MajorityOfOrgs};
 use cryptanet_cli::material::{load_identity, load_org_definitions};
 use cryptanet_cli::orgs::{generate, GenerateOptions};
+use cryptanet_ledger::block_effects;
 use cryptanet_ledger::{Ledger, LedgerOptions};
 use cryptanet_types::identity::{LocalIdentity, Verifier};
 use cryptanet_types::{
@@ -140,11 +141,16 @@ fn read_write(read: &str, version: Option<Version>, key: &str) -> NsRwSet {
     ns
 }
 
+/// Validates and appends a block of `data` the way the engine does, and
+/// checks on the way that the effects validation hands the ledger are
+/// exactly what the ledger would derive from the block itself.
 fn commit(w: &mut World, data: Vec<Vec<u8>>) -> Vec<V> {
     let mut b = Block::new(w.ledger.height() + 1, w.ledger.last_hash(), data);
     let codes = validate_block(&b, &w.ledger, &w.verifier, &w.policy);
-    b.metadata.validation_codes = codes.clone();
-    w.ledger.append(&b).unwrap();
+    let effects = prepare_block(&mut b, &w.ledger, &w.verifier, &w.policy);
+    assert_eq!(b.metadata.validation_codes, codes);
+    assert_eq!(effects, block_effects(&b).unwrap());
+    w.ledger.append_with_effects(&b, &effects).unwrap();
     codes
 }
 
