@@ -17,6 +17,7 @@
 # overrides): N peers sharing one machine's cores waste less on switching.
 # BATCH_TIMEOUT_MS sets the primary's batch timeout (default 10).
 set -euo pipefail
+CALLER=$PWD
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cryptanet/target}"
@@ -34,6 +35,9 @@ while [ $# -gt 0 ]; do
     *) PEER="$1"; shift ;;
   esac
 done
+# A relative --dir is relative to where the script was called from, and
+# made absolute: peer.toml paths must not depend on the peers' directory.
+case "$DIR" in /*) ;; *) DIR="$CALLER/$DIR" ;; esac
 P2P_BASE="${P2P_BASE:-7051}"
 GRPC_BASE="${GRPC_BASE:-9051}"
 WORKER_THREADS="${WORKER_THREADS:-$(( $(nproc) / ORGS > 1 ? $(nproc) / ORGS : 1 ))}"
@@ -45,7 +49,7 @@ build() {
   fi
 }
 
-peer_count() { ls -d "$DIR"/peer* 2>/dev/null | wc -l; }
+peer_count() { { ls -d "$DIR"/peer* 2>/dev/null || true; } | wc -l; }
 
 up() {
   build

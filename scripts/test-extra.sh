@@ -3,4 +3,5 @@
 # processes or another language.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/test-scripts.sh
 scripts/test-python-client.sh
