@@ -90,6 +90,10 @@ pub struct CommittedBatch {
     pub seq: Seq,
     /// The ordered requests (empty for a null batch).
     pub batch: Vec<Vec<u8>>,
+    /// [`crate::request_digest`] of each request, in order: the block's
+    /// Merkle leaves, hashed once by the core so the shell does not hash the
+    /// requests again to build the block.
+    pub digests: Vec<Digest>,
     /// Proof of the decision; `certificate.digest == data_hash(&batch)`.
     pub certificate: CommitCertificate,
 }

@@ -23,8 +23,9 @@ pub fn chain_state(previous: &Digest, seq: Seq, batch_digest: &Digest) -> Digest
     Digest::of_parts(&[&previous.0, &seq.to_le_bytes(), &batch_digest.0])
 }
 
-/// Digest of a client request: SHA3-256 of its bytes. Requests are
-/// deduplicated by this value.
+/// Digest of a client request: SHA3-256 of its bytes, the same value as
+/// the block's Merkle leaf (`cryptanet_types::block::envelope_hash`).
+/// Requests are deduplicated by this value.
 pub fn request_digest(payload: &[u8]) -> Digest {
     Digest::of(payload)
 }

@@ -380,7 +380,8 @@ impl Engine {
             return Ok(());
         }
         let last_hash = read(&self.ledger).last_hash();
-        let mut block = Block::new(decided.seq, last_hash, decided.batch);
+        // The core hashed each request once (its digest is the Merkle leaf).
+        let mut block = Block::from_leaves(decided.seq, last_hash, decided.batch, &decided.digests);
         if block.header.data_hash != decided.certificate.digest {
             return Err(Error::Pbft(cryptanet_pbft::Error::Inconsistent {
                 what: "certificate digest vs batch",

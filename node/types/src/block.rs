@@ -95,11 +95,25 @@ impl Block {
     /// metadata starts with every transaction `NotValidated`.
     pub fn new(number: u64, previous_hash: Digest, data: Vec<Vec<u8>>) -> Block {
         let leaves = leaves(&data);
+        Block::from_leaves(number, previous_hash, data, &leaves)
+    }
+
+    /// [`Block::new`] with the envelope hashes already computed:
+    /// `leaves[i]` must be [`envelope_hash`] of `data[i]` (a wrong leaf
+    /// yields a header that fails [`Block::check_integrity`] and whose data
+    /// hash matches no commit certificate).
+    pub fn from_leaves(
+        number: u64,
+        previous_hash: Digest,
+        data: Vec<Vec<u8>>,
+        leaves: &[Digest],
+    ) -> Block {
+        debug_assert_eq!(leaves.len(), data.len());
         let header = BlockHeader {
             number,
             previous_hash,
-            merkle_root: merkle::root(&leaves),
-            data_hash: data_hash_of_leaves(&leaves),
+            merkle_root: merkle::root(leaves),
+            data_hash: data_hash_of_leaves(leaves),
         };
         let metadata = BlockMetadata {
             validation_codes: vec![ValidationCode::NotValidated; data.len()],

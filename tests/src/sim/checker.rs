@@ -274,6 +274,10 @@ mod tests {
         }
         CommittedBatch {
             seq,
+            digests: batch
+                .iter()
+                .map(|p| cryptanet_pbft::request_digest(p))
+                .collect(),
             batch,
             certificate,
         }

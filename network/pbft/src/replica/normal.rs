@@ -321,13 +321,15 @@ impl Replica {
             };
             self.state = chain_state(&self.state, seq, &cert.digest);
             self.last_executed = seq;
-            for p in &batch {
-                self.requests.mark_executed(request_digest(p));
+            let digests: Vec<_> = batch.iter().map(|p| request_digest(p)).collect();
+            for d in &digests {
+                self.requests.mark_executed(*d);
             }
             self.metrics.batches_committed += 1;
             self.out.push(Output::Commit(CommittedBatch {
                 seq,
                 batch,
+                digests,
                 certificate: cert,
             }));
             self.out.push(Output::Persist(PersistOp::Executed {

@@ -312,6 +312,12 @@ fn a_whole_cluster_commits_identical_certified_batches() {
         for (a, b) in c.commits[0].iter().zip(&c.commits[r]) {
             assert_eq!((a.seq, &a.batch), (b.seq, &b.batch));
             b.certificate.verify(&c.net.pk, 1).unwrap();
+            // The digests the shell builds the block from are its leaves.
+            assert_eq!(b.digests, cryptanet_types::block::leaves(&b.batch));
+            assert_eq!(
+                cryptanet_types::block::data_hash_of_leaves(&b.digests),
+                b.certificate.digest
+            );
         }
     }
 }
