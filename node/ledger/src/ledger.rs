@@ -380,12 +380,12 @@ impl Ledger {
                 continue;
             }
             let version = keys::history_version(&k)?;
-            if block.as_ref().map(|b| b.header.number) != Some(version.block) {
-                block = Some(self.block(version.block)?.ok_or(Error::Corrupt {
+            let b = match &mut block {
+                Some(b) if b.header.number == version.block => b,
+                slot => slot.insert(self.block(version.block)?.ok_or(Error::Corrupt {
                     what: "history entry of a missing block",
-                })?);
-            }
-            let Some(b) = &block else { continue };
+                })?),
+            };
             out.push(written_by(b, version, ns, key)?);
         }
         Ok(out)

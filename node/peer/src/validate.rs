@@ -69,20 +69,6 @@ fn decode(bytes: &[u8]) -> Option<Decoded> {
     })
 }
 
-/// Validates every envelope of `block` against the committed `ledger` and
-/// returns one code per envelope, in order.
-pub fn validate_block(
-    block: &Block,
-    ledger: &Ledger,
-    verifier: &Verifier,
-    policy: &dyn EndorsementPolicy,
-) -> Vec<ValidationCode> {
-    validate_with_effects(block, ledger, verifier, policy)
-        .into_iter()
-        .map(|e| e.code)
-        .collect()
-}
-
 /// Validates every envelope of `block` and returns, per envelope in order,
 /// what the ledger applies: exactly [`block_effects`] of the block with
 /// these codes, built from the envelopes validation has already decoded.

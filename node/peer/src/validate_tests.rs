@@ -1,6 +1,6 @@
 //! Each validation code, produced by a transaction crafted to earn it.
 
-use crate::validate::{prepare_block, validate_block, MajorityOfOrgs};
+use crate::validate::{prepare_block, EndorsementPolicy, MajorityOfOrgs};
 use cryptanet_cli::material::{load_identity, load_org_definitions};
 use cryptanet_cli::orgs::{generate, GenerateOptions};
 use cryptanet_ledger::block_effects;
@@ -141,17 +141,25 @@ fn read_write(read: &str, version: Option<Version>, key: &str) -> NsRwSet {
     ns
 }
 
+/// Validates and appends a block of `data` under the world's policy.
+fn commit(w: &mut World, data: Vec<Vec<u8>>) -> Vec<V> {
+    commit_under(&mut w.ledger, &w.verifier, &w.policy, data)
+}
+
 /// Validates and appends a block of `data` the way the engine does, and
 /// checks on the way that the effects validation hands the ledger are
 /// exactly what the ledger would derive from the block itself.
-fn commit(w: &mut World, data: Vec<Vec<u8>>) -> Vec<V> {
-    let mut b = Block::new(w.ledger.height() + 1, w.ledger.last_hash(), data);
-    let codes = validate_block(&b, &w.ledger, &w.verifier, &w.policy);
-    let effects = prepare_block(&mut b, &w.ledger, &w.verifier, &w.policy);
-    assert_eq!(b.metadata.validation_codes, codes);
+fn commit_under(
+    ledger: &mut Ledger,
+    verifier: &Verifier,
+    policy: &dyn EndorsementPolicy,
+    data: Vec<Vec<u8>>,
+) -> Vec<V> {
+    let mut b = Block::new(ledger.height() + 1, ledger.last_hash(), data);
+    let effects = prepare_block(&mut b, ledger, verifier, policy);
     assert_eq!(effects, block_effects(&b).unwrap());
-    w.ledger.append_with_effects(&b, &effects).unwrap();
-    codes
+    ledger.append_with_effects(&b, &effects).unwrap();
+    b.metadata.validation_codes
 }
 
 #[test]
@@ -329,13 +337,8 @@ fn lifecycle_policy_needs_a_committed_definition_at_the_right_sequence() {
     let policy = LifecyclePolicy::new(4);
     let two: Vec<&LocalIdentity> = peers.iter().take(2).collect();
     let one: Vec<&LocalIdentity> = peers.iter().take(1).collect();
-    let run = |w: &mut World, data: Vec<Vec<u8>>| {
-        let mut b = Block::new(w.ledger.height() + 1, w.ledger.last_hash(), data);
-        let codes = validate_block(&b, &w.ledger, &w.verifier, &policy);
-        b.metadata.validation_codes = codes.clone();
-        w.ledger.append(&b).unwrap();
-        codes
-    };
+    let run =
+        |w: &mut World, data: Vec<Vec<u8>>| commit_under(&mut w.ledger, &w.verifier, &policy, data);
     // Nothing committed for "cc" yet.
     assert_eq!(
         run(&mut w, vec![tx(c, &two, b"l1", write("a", "1"))]),
@@ -439,10 +442,7 @@ fn model_activations_follow_the_lifecycle_rules() {
         lc(&admin, &three, b"m6", "model/cold-chain"),
         lc(&admin, &three, b"m7", "models/cold-chain"),
     ];
-    let mut b = Block::new(w.ledger.height() + 1, w.ledger.last_hash(), data);
-    let codes = validate_block(&b, &w.ledger, &w.verifier, &policy);
-    b.metadata.validation_codes = codes.clone();
-    w.ledger.append(&b).unwrap();
+    let codes = commit_under(&mut w.ledger, &w.verifier, &policy, data);
     assert_eq!(
         codes,
         vec![
