@@ -2,6 +2,7 @@
 # A local CryptaNet network on this machine: N org peers on 127.0.0.1.
 #
 #   scripts/network.sh up     [--orgs N] [--dir DIR]   generate material if missing, start peers, wait until healthy
+#   scripts/network.sh configure [--orgs N] [--dir DIR] only generate material (if missing) and write the peer configs
 #   scripts/network.sh status [--dir DIR]              height, view and primary of every peer
 #   scripts/network.sh logs   [--dir DIR] [PEER]       tail the logs (all peers, or peer index PEER)
 #   scripts/network.sh down   [--dir DIR]              stop the peers this script started (by recorded PID)
@@ -15,7 +16,8 @@
 # Ports: libp2p 7051+K, gRPC 9051+K (override with P2P_BASE / GRPC_BASE).
 # Each peer's async runtime gets max(1, cores / N) threads (WORKER_THREADS
 # overrides): N peers sharing one machine's cores waste less on switching.
-# BATCH_TIMEOUT_MS sets the primary's batch timeout (default 10).
+# BATCH_TIMEOUT_MS sets the primary's batch timeout (default 10),
+# MAX_BATCH_COUNT the requests per block (default 512).
 set -euo pipefail
 CALLER=$PWD
 cd "$(dirname "$0")/.."
@@ -31,7 +33,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --orgs) ORGS="$2"; shift 2 ;;
     --dir) DIR="$2"; shift 2 ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) PEER="$1"; shift ;;
   esac
 done
@@ -51,8 +53,8 @@ build() {
 
 peer_count() { { ls -d "$DIR"/peer* 2>/dev/null || true; } | wc -l; }
 
-up() {
-  build
+# Material (if missing) and DIR/peerK/peer.toml for every org.
+configure() {
   mkdir -p "$DIR/logs" "$DIR/pids"
   if [ ! -d "$DIR/orgs" ] || [ "$(ls "$DIR/orgs" | wc -l)" != "$ORGS" ]; then
     echo "network: generating material for $ORGS orgs"
@@ -71,9 +73,20 @@ data_dir = "$pdir/data"
 grpc_listen = "127.0.0.1:$((GRPC_BASE + k))"
 ledger_fsync = ${LEDGER_FSYNC:-true}
 worker_threads = $WORKER_THREADS
-${BATCH_TIMEOUT_MS:+[pbft]
-batch_timeout_ms = $BATCH_TIMEOUT_MS}
+[pbft]
+${BATCH_TIMEOUT_MS:+batch_timeout_ms = $BATCH_TIMEOUT_MS}
+${MAX_BATCH_COUNT:+max_batch_count = $MAX_BATCH_COUNT}
 TOML
+    k=$((k + 1))
+  done
+}
+
+up() {
+  build
+  configure
+  local k=0
+  for org in $(ls "$DIR/orgs" | sort); do
+    local pdir="$DIR/peer$k"
     if [ -f "$DIR/pids/peer$k.pid" ] && kill -0 "$(cat "$DIR/pids/peer$k.pid")" 2>/dev/null; then
       echo "network: peer$k ($org) already running (pid $(cat "$DIR/pids/peer$k.pid"))"
     else
@@ -127,8 +140,9 @@ down() {
 
 case "$cmd" in
   up) up ;;
+  configure) build; configure ;;
   status) status ;;
   logs) logs ;;
   down) down ;;
-  *) sed -n '2,18p' "$0"; exit 2 ;;
+  *) sed -n '2,20p' "$0"; exit 2 ;;
 esac

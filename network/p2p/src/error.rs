@@ -147,6 +147,12 @@ pub enum Error {
     /// The transport has shut down.
     #[error("the transport has shut down")]
     Closed,
+    /// A stream protocol was registered twice (a bug in the transport).
+    #[error("{kind} stream protocol registered twice")]
+    ProtocolRegistered {
+        /// The message kind of the protocol.
+        kind: MessageKind,
+    },
     /// The listen address could not be bound.
     #[error("cannot listen on {addr}")]
     Listen {

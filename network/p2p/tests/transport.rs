@@ -342,16 +342,13 @@ async fn stranger_is_refused_and_nothing_it_sends_is_delivered() {
         "{sync:?}"
     );
 
-    // Every member refused (and counted) the stranger; the stranger saw its
-    // messages fail.
+    // Every member refused (and counted) the stranger. Its one-way
+    // messages never leave its own bounded queues: a stream opens only on
+    // an established connection, and the request above already failed.
     eventually("every member to refuse the stranger", || {
         members
             .iter()
             .all(|m| m.metrics().snapshot().connections_denied >= 1)
-    })
-    .await;
-    eventually("the stranger's sends to fail", || {
-        stranger.metrics().snapshot().send_failures >= 5
     })
     .await;
 

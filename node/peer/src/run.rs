@@ -4,7 +4,7 @@ use crate::config::PeerConfig;
 use crate::endorser::gather::Gatherer;
 use crate::endorser::Endorser;
 use crate::engine::EndorseRequest;
-use crate::engine::Engine;
+use crate::engine::{Engine, EngineHandle, EngineInputs};
 use crate::error::{Error, Result};
 use crate::network::Network;
 use crate::store::ConsensusStore;
@@ -30,11 +30,27 @@ pub fn unix_now() -> i64 {
         .unwrap_or(0)
 }
 
-/// Runs the peer until `shutdown` resolves.
-pub async fn run(
-    config: PeerConfig,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> Result<()> {
+/// A peer's ordering core, wired from its config: the engine (PBFT replica,
+/// consensus store and ledger) on the libp2p transport, not yet running.
+pub struct Core {
+    /// This peer's identity.
+    pub identity: LocalIdentity,
+    /// The replica set.
+    pub network: Arc<Network>,
+    /// The engine; run it with `engine.run(inputs, shutdown)`.
+    pub engine: Engine,
+    /// The engine's input channels.
+    pub inputs: EngineInputs,
+    /// Submission, ledger, commit and status handles.
+    pub handle: EngineHandle,
+    /// The libp2p transport (shut it down after the engine stops).
+    pub transport: Arc<Libp2pTransport>,
+}
+
+/// Opens the ledger and consensus store of `config`, restores the PBFT
+/// replica and joins the libp2p network: everything a peer runs except the
+/// endorser and gRPC. Also used by the raw ordering benchmark.
+pub fn assemble(config: &PeerConfig) -> Result<Core> {
     let identity = cryptanet_cli::material::load_identity(&config.identity_dir)?;
     let network = Arc::new(Network::load(&config.orgs_dir, &identity, unix_now())?);
     let me = network.my_replica().clone();
@@ -75,7 +91,7 @@ pub async fn run(
     let transport = Arc::new(transport);
 
     let policy = Arc::new(LifecyclePolicy::new(network.orgs.len()));
-    let (mut engine, inputs, handle) = Engine::new(
+    let (engine, inputs, handle) = Engine::new(
         replica,
         ledger,
         store,
@@ -86,6 +102,29 @@ pub async fn run(
         MAX_SYNC_REPLY,
         config.p2p.outgoing_queue_mib << 20,
     )?;
+    Ok(Core {
+        identity,
+        network,
+        engine,
+        inputs,
+        handle,
+        transport,
+    })
+}
+
+/// Runs the peer until `shutdown` resolves.
+pub async fn run(
+    config: PeerConfig,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let Core {
+        identity,
+        network,
+        mut engine,
+        inputs,
+        handle,
+        transport,
+    } = assemble(&config)?;
     let endorser = Arc::new(start_endorser(
         &config,
         &identity,

@@ -1,13 +1,11 @@
 //! The composed libp2p behaviour: the allow-list gate first (so a refused
-//! connection never reaches the protocols), then one request-response
-//! protocol per message kind.
-//!
-//! Consensus messages and forwarded envelopes are one-way: the request is the
-//! message, the response an empty acknowledgement. Block sync is a true
-//! request/response, and so are endorsement and batch fetches.
+//! connection never reaches the protocols), then the long-lived streams of
+//! one-way messages (consensus, forwarded envelopes; see `streams.rs`) and
+//! one request-response protocol per request kind (block sync, endorsement,
+//! batch fetch).
 
 use super::allow_list::AllowList;
-use super::codec::{FrameCodec, MAX_ACK};
+use super::codec::FrameCodec;
 use crate::config::{Config, MAX_BATCH_REQUEST, MAX_SYNC_REQUEST};
 use crate::error::MessageKind;
 use crate::metrics::Metrics;
@@ -18,10 +16,11 @@ use libp2p::{PeerId, StreamProtocol};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// Protocol carrying PBFT messages.
-pub const CONSENSUS_PROTOCOL: StreamProtocol = StreamProtocol::new("/cryptanet/consensus/1");
-/// Protocol carrying client envelopes to the primary.
-pub const ENVELOPE_PROTOCOL: StreamProtocol = StreamProtocol::new("/cryptanet/envelope/1");
+/// Stream protocol carrying PBFT messages (length-prefixed frames, one way).
+pub const CONSENSUS_PROTOCOL: StreamProtocol = StreamProtocol::new("/cryptanet/consensus/2");
+/// Stream protocol carrying client envelopes to the primary (length-prefixed
+/// frames, one way).
+pub const ENVELOPE_PROTOCOL: StreamProtocol = StreamProtocol::new("/cryptanet/envelope/2");
 /// Protocol carrying block-sync requests and responses.
 pub const SYNC_PROTOCOL: StreamProtocol = StreamProtocol::new("/cryptanet/sync/1");
 /// Protocol carrying proposals to endorsers and their answers.
@@ -29,12 +28,14 @@ pub const ENDORSE_PROTOCOL: StreamProtocol = StreamProtocol::new("/cryptanet/end
 /// Protocol carrying PBFT batch fetches (by sequence number and digest).
 pub const BATCH_PROTOCOL: StreamProtocol = StreamProtocol::new("/cryptanet/batch/1");
 
+/// Requests of one protocol in progress on one connection, at most.
+const MAX_CONCURRENT_REQUESTS: usize = 256;
+
 /// Everything the swarm runs.
 #[derive(NetworkBehaviour)]
 pub(crate) struct Behaviour {
     pub(crate) allow: AllowList,
-    pub(crate) consensus: request_response::Behaviour<FrameCodec>,
-    pub(crate) envelope: request_response::Behaviour<FrameCodec>,
+    pub(crate) streams: libp2p_stream::Behaviour,
     pub(crate) sync: request_response::Behaviour<FrameCodec>,
     pub(crate) endorse: request_response::Behaviour<FrameCodec>,
     pub(crate) batch: request_response::Behaviour<FrameCodec>,
@@ -47,20 +48,9 @@ impl Behaviour {
         config: &Config,
         metrics: &Arc<Metrics>,
     ) -> Behaviour {
-        // Per connection and protocol: our window of outbound messages plus
-        // the remote's window of inbound ones, with room to spare.
         let rr = request_response::Config::default()
             .with_request_timeout(config.request_timeout)
-            .with_max_concurrent_streams(4 * super::task::MAX_IN_FLIGHT);
-        let one_way = |protocol: StreamProtocol, kind: MessageKind| {
-            let codec =
-                FrameCodec::new(kind, config.limits.of(kind), kind, MAX_ACK, metrics.clone());
-            request_response::Behaviour::with_codec(
-                codec,
-                [(protocol, ProtocolSupport::Full)],
-                rr.clone(),
-            )
-        };
+            .with_max_concurrent_streams(MAX_CONCURRENT_REQUESTS);
         let sync_codec = FrameCodec::new(
             MessageKind::SyncRequest,
             MAX_SYNC_REQUEST,
@@ -84,8 +74,7 @@ impl Behaviour {
         );
         Behaviour {
             allow: AllowList::new(allowed, metrics.clone()),
-            consensus: one_way(CONSENSUS_PROTOCOL, MessageKind::Consensus),
-            envelope: one_way(ENVELOPE_PROTOCOL, MessageKind::Envelope),
+            streams: libp2p_stream::Behaviour::new(),
             sync: request_response::Behaviour::with_codec(
                 sync_codec,
                 [(SYNC_PROTOCOL, ProtocolSupport::Full)],

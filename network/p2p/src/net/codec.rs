@@ -1,4 +1,5 @@
-//! Wire framing for the request-response protocols: a 4-byte big-endian
+//! Wire framing for the request-response protocols (and, through
+//! [`read_body`], the one-way streams): a 4-byte big-endian
 //! length, then that many opaque bytes.
 //!
 //! The reader checks the length against the protocol's limit before reading
@@ -13,9 +14,6 @@ use libp2p::request_response::Codec;
 use libp2p::StreamProtocol;
 use std::io;
 use std::sync::Arc;
-
-/// Largest acknowledgement of a one-way message (acks are empty).
-pub(crate) const MAX_ACK: usize = 16;
 
 /// Length-prefixed `Vec<u8>` codec with per-direction size limits.
 #[derive(Debug, Clone)]
@@ -68,6 +66,23 @@ where
         tracing::debug!(%kind, error = %e, "frame without a complete length prefix");
         return Err(e);
     }
+    read_body(io, prefix, kind, limit, metrics, count_malformed).await
+}
+
+/// Reads the body of a frame whose length prefix is `prefix`, after checking
+/// the length against `limit` (an oversize frame is counted and refused
+/// without reading or allocating its body).
+pub(crate) async fn read_body<T>(
+    io: &mut T,
+    prefix: [u8; 4],
+    kind: MessageKind,
+    limit: usize,
+    metrics: &Metrics,
+    count_malformed: bool,
+) -> io::Result<Vec<u8>>
+where
+    T: AsyncRead + Unpin + Send,
+{
     let len = usize::try_from(u32::from_be_bytes(prefix)).unwrap_or(usize::MAX);
     if len > limit {
         Metrics::bump(&metrics.oversize_dropped);
@@ -174,7 +189,7 @@ mod tests {
             MessageKind::Consensus,
             max,
             MessageKind::Consensus,
-            MAX_ACK,
+            16,
             metrics.clone(),
         )
     }

@@ -1,16 +1,20 @@
-//! The libp2p [`Transport`]: TCP, noise, yamux, an allow-list gate, and four
-//! request-response protocols (consensus, envelope forwarding, block sync,
-//! endorsement).
+//! The libp2p [`Transport`]: TCP, noise, yamux, an allow-list gate,
+//! long-lived streams for one-way messages (consensus, envelope forwarding)
+//! and request-response protocols for block sync, endorsement and batch
+//! fetches.
 //!
 //! [`Libp2pTransport::start`] derives the libp2p identity from the peer's
 //! certificate secret, listens on the peer's own address from the network
-//! definition, and spawns the swarm task. Handles are cheap clones that talk
-//! to that task over a bounded command queue.
+//! definition, and spawns the swarm task, one stream writer per (peer,
+//! one-way kind) and the stream acceptors. Handles are cheap clones: one-way
+//! messages go straight into the per-peer queues of the writers, requests
+//! through a bounded command queue to the swarm task.
 
 mod allow_list;
 mod behaviour;
 mod codec;
 mod redial;
+mod streams;
 mod task;
 
 pub use behaviour::{
@@ -29,8 +33,13 @@ use libp2p::{noise, tcp, yamux, PeerId, SwarmBuilder};
 use redial::Redial;
 use std::collections::HashMap;
 use std::sync::Arc;
+use streams::{SendQueue, Writer};
 use task::{Command, PeerSlot, RequestKind, SwarmTask};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
+
+/// One remote peer's queues of one-way messages: consensus, envelopes
+/// (`None` for the local peer).
+type Queues = Arc<Vec<Option<[Arc<SendQueue>; 2]>>>;
 
 /// A handle on a running libp2p transport. Clones share the same swarm; the
 /// swarm stops after [`Libp2pTransport::shutdown`] or when every handle is
@@ -42,6 +51,7 @@ pub struct Libp2pTransport {
     local_peer_id: PeerId,
     limits: Limits,
     commands: mpsc::Sender<Command>,
+    queues: Queues,
     metrics: Arc<Metrics>,
 }
 
@@ -66,24 +76,36 @@ impl Libp2pTransport {
         let now = tokio::time::Instant::now().into_std();
         let mut peers = Vec::with_capacity(network.len());
         let mut index = HashMap::with_capacity(network.len());
+        let mut connected = Vec::with_capacity(network.len());
         for (i, info) in network.peers().iter().enumerate() {
             let at = PeerIndex(u32::try_from(i).unwrap_or(u32::MAX));
             let peer_id =
                 peer_id_of(&info.public_key).ok_or(Error::InvalidPublicKey { index: at })?;
             index.insert(peer_id, at);
+            let (up, up_rx) = watch::channel(false);
+            connected.push((peer_id, up_rx));
             peers.push(PeerSlot {
                 peer_id,
                 addr: info.addr.clone(),
                 redial: Redial::new(config.backoff, now),
-                waiting: Default::default(),
-                waiting_bytes: 0,
-                dropping: false,
-                in_flight: 0,
+                connected: up,
             });
         }
 
         let metrics = Arc::new(Metrics::default());
         let behaviour = behaviour::Behaviour::new(index.clone(), &config, &metrics);
+        let mut control = behaviour.streams.new_control();
+        let one_way = [
+            (MessageKind::Consensus, CONSENSUS_PROTOCOL),
+            (MessageKind::Envelope, ENVELOPE_PROTOCOL),
+        ];
+        let mut acceptors = Vec::new();
+        for (kind, protocol) in &one_way {
+            let incoming = control
+                .accept(protocol.clone())
+                .map_err(|_| Error::ProtocolRegistered { kind: *kind })?;
+            acceptors.push((*kind, incoming));
+        }
         let idle = config.idle_connection_timeout;
         let Ok(builder) = SwarmBuilder::with_existing_identity(keypair)
             .with_tokio()
@@ -106,6 +128,48 @@ impl Libp2pTransport {
 
         let (command_tx, command_rx) = mpsc::channel(config.command_queue.max(1));
         let (event_tx, event_rx) = mpsc::channel(config.event_queue.max(1));
+        for (kind, incoming) in acceptors {
+            runtime.spawn(streams::accept(
+                incoming,
+                kind,
+                config.limits.of(kind),
+                index.clone(),
+                event_tx.clone(),
+                metrics.clone(),
+            ));
+        }
+        let mut queues = Vec::with_capacity(network.len());
+        for (i, (peer_id, up)) in connected.into_iter().enumerate() {
+            let to = PeerIndex(u32::try_from(i).unwrap_or(u32::MAX));
+            if to == me {
+                queues.push(None);
+                continue;
+            }
+            let new_queue = || {
+                Arc::new(SendQueue::new(
+                    config.pending_per_peer,
+                    config.pending_bytes_per_peer,
+                ))
+            };
+            let pair = [new_queue(), new_queue()];
+            for ((kind, protocol), queue) in one_way.iter().zip(&pair) {
+                runtime.spawn(
+                    Writer {
+                        me,
+                        to,
+                        peer_id,
+                        kind: *kind,
+                        protocol: protocol.clone(),
+                        queue: queue.clone(),
+                        control: control.clone(),
+                        connected: up.clone(),
+                        metrics: metrics.clone(),
+                    }
+                    .run(),
+                );
+            }
+            queues.push(Some(pair));
+        }
         let task = SwarmTask {
             swarm,
             me,
@@ -116,8 +180,6 @@ impl Libp2pTransport {
             limits: config.limits,
             metrics: metrics.clone(),
             redial_check: config.redial_check,
-            pending_per_peer: config.pending_per_peer,
-            pending_bytes_per_peer: config.pending_bytes_per_peer,
             undelivered: None,
             waiters: HashMap::new(),
             replies: Default::default(),
@@ -131,6 +193,7 @@ impl Libp2pTransport {
             local_peer_id,
             limits: config.limits,
             commands: command_tx,
+            queues: Arc::new(queues),
             metrics,
         };
         Ok((handle, Incoming::new(event_rx)))
@@ -169,12 +232,32 @@ impl Libp2pTransport {
         Ok(())
     }
 
+    /// Queues a one-way message for `to`'s stream writer (never waits; the
+    /// oldest held messages are dropped beyond the per-peer bounds).
     async fn one_way(&self, to: PeerIndex, kind: MessageKind, bytes: Vec<u8>) -> Result<()> {
         self.check(to, kind, bytes.len())?;
-        self.commands
-            .send(Command::Send { to, kind, bytes })
-            .await
-            .map_err(|_| Error::Closed)
+        if self.commands.is_closed() {
+            return Err(Error::Closed);
+        }
+        let slot = usize::from(kind == MessageKind::Envelope);
+        let Some(Some(queues)) = self.queues.get(to.as_usize()) else {
+            return Err(Error::SendToSelf { index: to });
+        };
+        Metrics::bump(&self.metrics.sent);
+        let dropped = queues[slot].push(bytes);
+        if dropped.count > 0 {
+            for _ in 0..dropped.count {
+                Metrics::bump(&self.metrics.send_failures);
+                Metrics::bump(&self.metrics.outgoing_dropped);
+            }
+            self.metrics
+                .outgoing_dropped_bytes
+                .fetch_add(dropped.bytes as u64, std::sync::atomic::Ordering::Relaxed);
+        }
+        if dropped.first {
+            tracing::warn!(me = %self.me, peer = %to, %kind, dropped = dropped.count, held = dropped.held, held_bytes = dropped.held_bytes, "peer queue full; dropping its oldest held messages until it drains");
+        }
+        Ok(())
     }
 }
 

@@ -24,21 +24,15 @@ use libp2p::request_response::{self, OutboundFailure, OutboundRequestId, Respons
 use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
 use libp2p::swarm::SwarmEvent;
 use libp2p::{Multiaddr, PeerId, Swarm};
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
 /// What a transport handle asks the swarm task to do. Destinations and sizes
 /// are validated by the handle before a command is queued.
 pub(crate) enum Command {
-    /// Send a one-way message (consensus or envelope).
-    Send {
-        to: PeerIndex,
-        kind: MessageKind,
-        bytes: Vec<u8>,
-    },
     /// Send `to` a request of `kind`; the answer goes to `reply`.
     Request {
         to: PeerIndex,
@@ -84,35 +78,8 @@ pub(crate) struct PeerSlot {
     pub(crate) peer_id: PeerId,
     pub(crate) addr: Multiaddr,
     pub(crate) redial: Redial,
-    /// One-way messages waiting for a connection or a free slot in the
-    /// in-flight window, oldest first.
-    pub(crate) waiting: VecDeque<(MessageKind, Vec<u8>)>,
-    /// Bytes in `waiting`.
-    pub(crate) waiting_bytes: usize,
-    /// Whether the last message queued made older ones drop (one log line
-    /// per run of drops).
-    pub(crate) dropping: bool,
-    /// One-way messages sent and not yet acknowledged or failed.
-    pub(crate) in_flight: usize,
-}
-
-/// Unacknowledged one-way messages allowed per peer. The ack is the flow
-/// control: without a window, a burst opens more streams than the receiver's
-/// request-response handler accepts (it drops the excess silently).
-pub(crate) const MAX_IN_FLIGHT: usize = 64;
-
-impl PeerSlot {
-    /// Sends held messages while connected and the window has room.
-    fn pump(&mut self, swarm: &mut Swarm<Behaviour>) {
-        while self.redial.is_connected() && self.in_flight < MAX_IN_FLIGHT {
-            let Some((kind, bytes)) = self.waiting.pop_front() else {
-                return;
-            };
-            self.waiting_bytes -= bytes.len();
-            send_one_way(swarm, self.peer_id, kind, bytes);
-            self.in_flight += 1;
-        }
-    }
+    /// Whether a connection is up, for the peer's stream writers.
+    pub(crate) connected: watch::Sender<bool>,
 }
 
 type PendingReply = BoxFuture<'static, (RequestKind, ResponseChannel<Vec<u8>>, Option<Vec<u8>>)>;
@@ -132,8 +99,6 @@ pub(crate) struct SwarmTask {
     pub(crate) limits: Limits,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) redial_check: Duration,
-    pub(crate) pending_per_peer: usize,
-    pub(crate) pending_bytes_per_peer: usize,
     pub(crate) undelivered: Option<Event>,
     /// Outstanding requests of ours, per protocol (request ids are only
     /// unique within one protocol).
@@ -205,46 +170,6 @@ impl SwarmTask {
 
     fn on_command(&mut self, command: Command) {
         match command {
-            Command::Send { to, kind, bytes } => {
-                let Some(slot) = self.peers.get_mut(to.as_usize()) else {
-                    return;
-                };
-                Metrics::bump(&self.metrics.sent);
-                // Messages go out in order through the per-peer queue. While
-                // the peer is disconnected they wait for the connection the
-                // redial schedule is making, instead of each send starting
-                // (and possibly losing) its own dial.
-                let (count, max_bytes) =
-                    (self.pending_per_peer.max(1), self.pending_bytes_per_peer);
-                let (dropped, dropped_bytes) = make_room(
-                    &mut slot.waiting,
-                    &mut slot.waiting_bytes,
-                    bytes.len(),
-                    count,
-                    max_bytes,
-                );
-                for _ in 0..dropped {
-                    Metrics::bump(&self.metrics.send_failures);
-                    Metrics::bump(&self.metrics.outgoing_dropped);
-                }
-                self.metrics
-                    .outgoing_dropped_bytes
-                    .fetch_add(dropped_bytes as u64, std::sync::atomic::Ordering::Relaxed);
-                // One line per run of drops: a run ends once the queue has
-                // drained below half of both bounds.
-                let first = dropped > 0 && !slot.dropping;
-                if dropped > 0 {
-                    slot.dropping = true;
-                } else if slot.waiting.len() < count / 2 && slot.waiting_bytes < max_bytes / 2 {
-                    slot.dropping = false;
-                }
-                if first {
-                    tracing::warn!(me = %self.me, peer = %to, dropped, held = slot.waiting.len(), held_bytes = slot.waiting_bytes, "peer queue full; dropping its oldest held messages until it drains");
-                }
-                slot.waiting_bytes += bytes.len();
-                slot.waiting.push_back((kind, bytes));
-                slot.pump(&mut self.swarm);
-            }
             Command::Request {
                 to,
                 kind,
@@ -304,12 +229,7 @@ impl SwarmTask {
 
     fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
         match event {
-            SwarmEvent::Behaviour(BehaviourEvent::Consensus(e)) => {
-                self.on_one_way(MessageKind::Consensus, e);
-            }
-            SwarmEvent::Behaviour(BehaviourEvent::Envelope(e)) => {
-                self.on_one_way(MessageKind::Envelope, e);
-            }
+            SwarmEvent::Behaviour(BehaviourEvent::Streams(())) => {}
             SwarmEvent::Behaviour(BehaviourEvent::Sync(e)) => self.on_request(RequestKind::Sync, e),
             SwarmEvent::Behaviour(BehaviourEvent::Endorse(e)) => {
                 self.on_request(RequestKind::Endorse, e);
@@ -332,7 +252,7 @@ impl SwarmTask {
                     let was = slot.redial.is_connected();
                     slot.redial
                         .set_connections(num_established.get(), Instant::now().into_std());
-                    slot.pump(&mut self.swarm);
+                    slot.connected.send_replace(true);
                     if !was {
                         tracing::info!(me = %self.me, peer = %i, remote = %endpoint.get_remote_address(), "connected");
                     }
@@ -350,6 +270,7 @@ impl SwarmTask {
                 if let Some(slot) = self.peers.get_mut(i.as_usize()) {
                     slot.redial
                         .set_connections(num_established, Instant::now().into_std());
+                    slot.connected.send_replace(num_established > 0);
                 }
                 if num_established == 0 {
                     let cause = cause.map(|c| c.to_string()).unwrap_or_default();
@@ -371,68 +292,6 @@ impl SwarmTask {
                 tracing::info!(me = %self.me, %address, "listening");
             }
             _ => {}
-        }
-    }
-
-    fn on_one_way(&mut self, kind: MessageKind, event: request_response::Event<Vec<u8>, Vec<u8>>) {
-        match event {
-            request_response::Event::Message {
-                peer,
-                message:
-                    request_response::Message::Request {
-                        request, channel, ..
-                    },
-                ..
-            } => {
-                let Some(from) = self.index.get(&peer).copied() else {
-                    tracing::warn!(%peer, %kind, "message from unlisted peer dropped");
-                    return;
-                };
-                let behaviour = self.swarm.behaviour_mut();
-                let protocol = match kind {
-                    MessageKind::Envelope => &mut behaviour.envelope,
-                    _ => &mut behaviour.consensus,
-                };
-                let _ = protocol.send_response(channel, Vec::new());
-                let event = match kind {
-                    MessageKind::Envelope => Event::Envelope {
-                        from,
-                        bytes: request,
-                    },
-                    _ => Event::Consensus {
-                        from,
-                        bytes: request,
-                    },
-                };
-                self.emit(event);
-            }
-            request_response::Event::Message {
-                peer,
-                message: request_response::Message::Response { .. },
-                ..
-            } => self.acknowledged(peer),
-            request_response::Event::ResponseSent { .. } => {}
-            request_response::Event::OutboundFailure { peer, error, .. } => {
-                self.acknowledged(peer);
-                Metrics::bump(&self.metrics.send_failures);
-                let to = self.index.get(&peer).copied();
-                tracing::debug!(me = %self.me, ?to, %kind, %error, "message not acknowledged");
-            }
-            request_response::Event::InboundFailure { peer, error, .. } => {
-                tracing::debug!(me = %self.me, %peer, %kind, %error, "inbound message failed");
-            }
-        }
-    }
-
-    /// A one-way message to `peer` was acknowledged or failed: free its slot
-    /// in the window and send what is waiting.
-    fn acknowledged(&mut self, peer: PeerId) {
-        let Some(i) = self.index.get(&peer).copied() else {
-            return;
-        };
-        if let Some(slot) = self.peers.get_mut(i.as_usize()) {
-            slot.in_flight = slot.in_flight.saturating_sub(1);
-            slot.pump(&mut self.swarm);
         }
     }
 
@@ -510,38 +369,6 @@ impl SwarmTask {
     }
 }
 
-/// Drops the oldest held messages until one more of `incoming` bytes fits
-/// within `count` messages and `max_bytes` bytes (or nothing is held).
-/// Returns how many messages and bytes were dropped.
-fn make_room(
-    waiting: &mut VecDeque<(MessageKind, Vec<u8>)>,
-    waiting_bytes: &mut usize,
-    incoming: usize,
-    count: usize,
-    max_bytes: usize,
-) -> (usize, usize) {
-    let (mut dropped, mut bytes) = (0, 0);
-    while waiting.len() >= count || (!waiting.is_empty() && *waiting_bytes + incoming > max_bytes) {
-        let Some((_, old)) = waiting.pop_front() else {
-            break;
-        };
-        *waiting_bytes -= old.len();
-        dropped += 1;
-        bytes += old.len();
-    }
-    (dropped, bytes)
-}
-
-/// Hands a one-way message to its request-response protocol.
-fn send_one_way(swarm: &mut Swarm<Behaviour>, peer: PeerId, kind: MessageKind, bytes: Vec<u8>) {
-    let behaviour = swarm.behaviour_mut();
-    let protocol = match kind {
-        MessageKind::Envelope => &mut behaviour.envelope,
-        _ => &mut behaviour.consensus,
-    };
-    protocol.send_request(&peer, bytes);
-}
-
 fn failure_reason(error: &OutboundFailure) -> RequestFailure {
     match error {
         OutboundFailure::DialFailure => RequestFailure::Unreachable,
@@ -549,34 +376,5 @@ fn failure_reason(error: &OutboundFailure) -> RequestFailure {
         OutboundFailure::ConnectionClosed => RequestFailure::ConnectionClosed,
         OutboundFailure::UnsupportedProtocols => RequestFailure::UnsupportedProtocol,
         OutboundFailure::Io(_) => RequestFailure::Stream,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn held_messages_are_bounded_by_count_and_bytes_dropping_the_oldest() {
-        let mut q: VecDeque<(MessageKind, Vec<u8>)> = VecDeque::new();
-        let mut bytes = 0usize;
-        let push = |q: &mut VecDeque<_>, bytes: &mut usize, len: usize| {
-            let dropped = make_room(q, bytes, len, 3, 1000);
-            *bytes += len;
-            q.push_back((MessageKind::Consensus, vec![len as u8; len]));
-            dropped
-        };
-        assert_eq!(push(&mut q, &mut bytes, 400), (0, 0));
-        assert_eq!(push(&mut q, &mut bytes, 300), (0, 0));
-        // 700 + 400 > 1000: the oldest (400) goes.
-        assert_eq!(push(&mut q, &mut bytes, 400), (1, 400));
-        assert_eq!(bytes, 700);
-        // Count bound: 3 held at most.
-        assert_eq!(push(&mut q, &mut bytes, 1), (0, 0));
-        assert_eq!(push(&mut q, &mut bytes, 1), (1, 300));
-        // A message larger than the bound empties the queue but is held
-        // alone (a bigger one cannot be sent in pieces).
-        assert_eq!(push(&mut q, &mut bytes, 2000), (3, 402));
-        assert_eq!((q.len(), bytes), (1, 2000));
     }
 }

@@ -24,7 +24,7 @@ use crate::io::{Input, Output};
 use crate::message::{Message, SignatureCheck, SignedMessage, Strict, Vote};
 use crate::metrics::Metrics;
 use crate::persist::PersistedState;
-use crate::types::{ReplicaId, Seq, View};
+use crate::types::{request_digest, ReplicaId, Seq, View};
 use cryptanet_types::block::data_hash;
 use cryptanet_types::crypto::SigningKey;
 use cryptanet_types::{Digest, PublicKey};
@@ -275,7 +275,7 @@ impl Replica {
             Message::Request(r) => {
                 let mut any_new = false;
                 for p in r.payloads {
-                    any_new |= self.record_request(p, false);
+                    any_new |= self.record_request(request_digest(&p), p, false);
                 }
                 if any_new {
                     self.requests_recorded();

@@ -16,17 +16,30 @@ use crate::error::Error;
 use crate::io::TimeoutKind;
 use crate::message::{Message, PrePrepare, Proposal, Request};
 use crate::types::request_digest;
-use cryptanet_types::block::data_hash;
+use cryptanet_types::block::data_hash_of_leaves;
 use cryptanet_types::Digest;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// Known, unexecuted requests; those proposed in the active view; those
 /// this replica forwarded to a primary and never relayed to all; and a
 /// bounded memory of executed ones.
+///
+/// The primary's next batch comes from `queue`, the pending requests not in
+/// flight in arrival order, with their count and bytes kept as running
+/// totals: deciding whether a full batch is waiting is O(1) and cutting one
+/// is O(batch), however many requests are pending. (Until 2026-11-24 every
+/// arriving request group rescanned all pending requests, which was most of
+/// a busy primary's time.)
 pub(super) struct Requests {
     pending: BTreeMap<Digest, Vec<u8>>,
     order: VecDeque<Digest>,
     in_flight: BTreeSet<Digest>,
+    /// Pending and not in flight, in arrival order; may also hold digests
+    /// executed or proposed since they were queued (skipped when met).
+    queue: VecDeque<Digest>,
+    /// Requests (and their bytes) that are pending and not in flight.
+    queued_count: usize,
+    queued_bytes: usize,
     unrelayed: BTreeSet<Digest>,
     relayed: BTreeSet<Digest>,
     executed: BTreeSet<Digest>,
@@ -40,6 +53,9 @@ impl Requests {
             pending: BTreeMap::new(),
             order: VecDeque::new(),
             in_flight: BTreeSet::new(),
+            queue: VecDeque::new(),
+            queued_count: 0,
+            queued_bytes: 0,
             unrelayed: BTreeSet::new(),
             relayed: BTreeSet::new(),
             executed: BTreeSet::new(),
@@ -52,21 +68,29 @@ impl Requests {
         self.pending.len()
     }
 
-    /// Adds a request; false if it is already pending or executed.
-    pub fn add(&mut self, payload: Vec<u8>) -> bool {
-        let d = request_digest(&payload);
+    /// Adds a request whose digest is `d`; false if it is already pending
+    /// or executed.
+    pub fn add(&mut self, d: Digest, payload: Vec<u8>) -> bool {
         if self.pending.contains_key(&d) || self.executed.contains(&d) {
             return false;
         }
+        self.queued_count += 1;
+        self.queued_bytes += payload.len();
         self.pending.insert(d, payload);
         self.order.push_back(d);
+        self.queue.push_back(d);
         true
+    }
+
+    /// Pending and not in flight: a candidate for the next batch.
+    fn is_queued(&self, d: &Digest) -> bool {
+        self.pending.contains_key(d) && !self.in_flight.contains(d)
     }
 
     /// Whether `d` is pending and not in `proposed` (nor proposed by this
     /// replica as primary).
     pub fn is_unproposed(&self, d: &Digest, proposed: &BTreeSet<Digest>) -> bool {
-        self.pending.contains_key(d) && !self.in_flight.contains(d) && !proposed.contains(d)
+        self.is_queued(d) && !proposed.contains(d)
     }
 
     /// Remembers that `d` was forwarded to a primary only (unless it was
@@ -105,6 +129,10 @@ impl Requests {
     }
 
     pub fn mark_executed(&mut self, d: Digest) {
+        if self.is_queued(&d) {
+            self.queued_count -= 1;
+            self.queued_bytes -= self.pending.get(&d).map_or(0, Vec::len);
+        }
         self.pending.remove(&d);
         self.in_flight.remove(&d);
         self.unrelayed.remove(&d);
@@ -124,38 +152,89 @@ impl Requests {
         {
             self.order.pop_front();
         }
+        self.drop_stale_front();
     }
 
+    /// Sets the requests in flight (after a view change) and rebuilds the
+    /// queue from the rest.
     pub fn set_in_flight(&mut self, digests: impl IntoIterator<Item = Digest>) {
         self.in_flight = digests.into_iter().collect();
+        self.queue = self
+            .order
+            .iter()
+            .filter(|d| self.is_queued(d))
+            .copied()
+            .collect();
+        self.queued_count = self.queue.len();
+        self.queued_bytes = self
+            .queue
+            .iter()
+            .filter_map(|d| self.pending.get(d))
+            .map(Vec::len)
+            .sum();
     }
 
-    /// The next batch of unproposed requests and whether it is full.
-    pub fn next_batch(&self, max_count: usize, max_bytes: usize) -> (Vec<Vec<u8>>, bool) {
-        let mut batch = Vec::new();
+    /// Whether a full batch is waiting: `max_count` requests, or more bytes
+    /// than fit in one batch.
+    pub fn has_full_batch(&self, max_count: usize, max_bytes: usize) -> bool {
+        self.queued_count >= max_count || self.queued_bytes > max_bytes
+    }
+
+    /// Whether any request is waiting for a batch.
+    pub fn has_queued(&self) -> bool {
+        self.queued_count > 0
+    }
+
+    /// The next batch of unproposed requests, oldest first: their digests
+    /// and payloads, at most `max_count` of them and `max_bytes` (but at
+    /// least one).
+    pub fn next_batch(
+        &mut self,
+        max_count: usize,
+        max_bytes: usize,
+    ) -> (Vec<Digest>, Vec<Vec<u8>>) {
+        self.drop_stale_front();
+        let (mut digests, mut batch) = (Vec::new(), Vec::new());
         let mut bytes = 0usize;
-        for d in &self.order {
-            if self.in_flight.contains(d) {
+        for d in &self.queue {
+            if !self.is_queued(d) {
                 continue;
             }
             let Some(p) = self.pending.get(d) else {
                 continue;
             };
             if !batch.is_empty() && bytes + p.len() > max_bytes {
-                return (batch, true);
+                break;
             }
             bytes += p.len();
+            digests.push(*d);
             batch.push(p.clone());
             if batch.len() == max_count {
-                return (batch, true);
+                break;
             }
         }
-        (batch, false)
+        (digests, batch)
     }
 
-    pub fn propose(&mut self, batch: &[Vec<u8>]) {
-        for p in batch {
-            self.in_flight.insert(request_digest(p));
+    /// Marks a batch from [`Requests::next_batch`] as proposed.
+    pub fn propose(&mut self, digests: &[Digest]) {
+        for d in digests {
+            if self.is_queued(d) {
+                self.queued_count -= 1;
+                self.queued_bytes -= self.pending.get(d).map_or(0, Vec::len);
+                self.in_flight.insert(*d);
+            }
+        }
+        self.drop_stale_front();
+    }
+
+    /// Pops queue entries that are no longer candidates.
+    fn drop_stale_front(&mut self) {
+        while let Some(d) = self.queue.front() {
+            if self.is_queued(d) {
+                return;
+            }
+            self.queue.pop_front();
         }
     }
 }
@@ -180,7 +259,7 @@ impl Replica {
                 self.metrics.requests_duplicate += 1;
                 continue;
             }
-            let new = self.record_request(payload.clone(), true);
+            let new = self.record_request(d, payload.clone(), true);
             any_new |= new;
             if new
                 || self
@@ -280,7 +359,7 @@ impl Replica {
     /// [`Replica::requests_recorded`] once for the whole group (proposing
     /// after each request of a large group made the primary rescan its
     /// pending requests once per request).
-    pub(super) fn record_request(&mut self, payload: Vec<u8>, local: bool) -> bool {
+    pub(super) fn record_request(&mut self, d: Digest, payload: Vec<u8>, local: bool) -> bool {
         if payload.len() > self.cfg.max_batch_bytes {
             let e = Error::RequestSize {
                 len: payload.len(),
@@ -289,7 +368,7 @@ impl Replica {
             self.metrics.dropped(&e);
             return false;
         }
-        if !self.requests.add(payload) {
+        if !self.requests.add(d, payload) {
             if local {
                 self.metrics.requests_duplicate += 1;
             }
@@ -315,32 +394,33 @@ impl Replica {
                 self.disarm(TimeoutKind::Batch);
                 return;
             }
-            let (batch, full) = self
-                .requests
-                .next_batch(self.cfg.max_batch_count, self.cfg.max_batch_bytes);
-            if batch.is_empty() {
+            let (count, bytes) = (self.cfg.max_batch_count, self.cfg.max_batch_bytes);
+            if !self.requests.has_queued() {
                 self.disarm(TimeoutKind::Batch);
                 return;
             }
-            if !full && !force {
+            if !force && !self.requests.has_full_batch(count, bytes) {
                 if !self.timers.is_armed(TimeoutKind::Batch) {
                     self.arm(TimeoutKind::Batch, self.cfg.batch_timeout);
                 }
                 return;
             }
-            self.propose(batch);
+            let (digests, batch) = self.requests.next_batch(count, bytes);
+            self.propose(&digests, batch);
         }
     }
 
-    fn propose(&mut self, batch: Vec<Vec<u8>>) {
+    /// Proposes `batch` (whose request digests are `digests`, the leaves of
+    /// its data hash) at the next sequence number.
+    fn propose(&mut self, digests: &[Digest], batch: Vec<Vec<u8>>) {
         let pp = PrePrepare {
             view: self.view,
             seq: self.next_seq,
-            digest: data_hash(&batch),
+            digest: data_hash_of_leaves(digests),
             replica: self.cfg.id,
         };
         self.next_seq += 1;
-        self.requests.propose(&batch);
+        self.requests.propose(digests);
         let Ok(m) = self.sign(&Message::PrePrepare(pp)) else {
             return;
         };
@@ -366,23 +446,75 @@ mod tests {
     #[test]
     fn batches_respect_count_bytes_and_dedup() {
         let mut r = Requests::new(2);
-        assert!(r.add(vec![1; 10]));
-        assert!(!r.add(vec![1; 10]));
-        assert!(r.add(vec![2; 10]));
-        assert!(r.add(vec![3; 10]));
-        let cases = [(2, 100, 2, true), (5, 100, 3, false), (5, 25, 2, true)];
+        let add = |r: &mut Requests, p: Vec<u8>| r.add(request_digest(&p), p);
+        assert!(add(&mut r, vec![1; 10]));
+        assert!(!add(&mut r, vec![1; 10]));
+        assert!(add(&mut r, vec![2; 10]));
+        assert!(add(&mut r, vec![3; 10]));
+        // (count, bytes) -> (batch length, full)
+        let cases = [
+            (2, 100, 2, true),
+            (5, 100, 3, false),
+            (5, 25, 2, true),
+            (3, 30, 3, true),
+        ];
         for (count, bytes, len, full) in cases {
-            let (b, f) = r.next_batch(count, bytes);
-            assert_eq!((b.len(), f), (len, full), "count {count} bytes {bytes}");
+            assert_eq!(
+                r.next_batch(count, bytes).1.len(),
+                len,
+                "count {count} bytes {bytes}"
+            );
+            assert_eq!(
+                r.has_full_batch(count, bytes),
+                full,
+                "count {count} bytes {bytes}"
+            );
         }
-        let (b, _) = r.next_batch(1, 100);
-        r.propose(&b);
-        assert_eq!(r.next_batch(5, 100).0, vec![vec![2; 10], vec![3; 10]]);
+        let (d, b) = r.next_batch(1, 100);
+        assert_eq!(d, vec![request_digest(&b[0])]);
+        r.propose(&d);
+        assert_eq!(r.next_batch(5, 100).1, vec![vec![2; 10], vec![3; 10]]);
+        assert!(!r.has_full_batch(3, 100));
         r.mark_executed(request_digest(&[1; 10]));
-        assert!(!r.add(vec![1; 10]), "executed requests are remembered");
+        assert!(
+            !add(&mut r, vec![1; 10]),
+            "executed requests are remembered"
+        );
         r.mark_executed(request_digest(&[2; 10]));
         r.mark_executed(request_digest(&[3; 10]));
-        assert!(r.add(vec![1; 10]), "memory of executed requests is bounded");
+        assert!(!r.has_queued());
+        assert!(
+            add(&mut r, vec![1; 10]),
+            "memory of executed requests is bounded"
+        );
         assert_eq!(r.pending_len(), 1);
+        assert!(r.has_queued());
+    }
+
+    #[test]
+    fn totals_follow_proposals_executions_and_view_changes() {
+        let mut r = Requests::new(100);
+        let ps: Vec<Vec<u8>> = (0u8..6).map(|i| vec![i; 10 + usize::from(i)]).collect();
+        let ds: Vec<Digest> = ps.iter().map(|p| request_digest(p)).collect();
+        for (d, p) in ds.iter().zip(&ps) {
+            assert!(r.add(*d, p.clone()));
+        }
+        let total = |r: &Requests| (r.queued_count, r.queued_bytes);
+        assert_eq!(total(&r), (6, 75));
+        let (d, _) = r.next_batch(2, 1000);
+        r.propose(&d);
+        assert_eq!(total(&r), (4, 75 - 21));
+        // A queued request executed through another primary's batch leaves
+        // the totals and is skipped by the next batch.
+        r.mark_executed(ds[3]);
+        assert_eq!(total(&r), (3, 75 - 21 - 13));
+        assert_eq!(r.next_batch(10, 1000).0, vec![ds[2], ds[4], ds[5]]);
+        // A view change: only request 4 is still in flight; 0 and 1 come back.
+        r.set_in_flight([ds[4]]);
+        assert_eq!(r.next_batch(10, 1000).0, vec![ds[0], ds[1], ds[2], ds[5]]);
+        assert_eq!(total(&r), (4, 10 + 11 + 12 + 15));
+        // Executing an in-flight request does not touch the totals.
+        r.mark_executed(ds[4]);
+        assert_eq!(total(&r), (4, 48));
     }
 }
