@@ -37,9 +37,15 @@ use streams::{SendQueue, Writer};
 use task::{Command, PeerSlot, RequestKind, SwarmTask};
 use tokio::sync::{mpsc, oneshot, watch};
 
-/// One remote peer's queues of one-way messages: consensus, envelopes
-/// (`None` for the local peer).
-type Queues = Arc<Vec<Option<[Arc<SendQueue>; 2]>>>;
+/// One remote peer's queues of one-way messages (consensus, envelopes) and
+/// whether the swarm is connected to it.
+struct PeerQueues {
+    queues: [Arc<SendQueue>; 2],
+    connected: watch::Receiver<bool>,
+}
+
+/// Every peer's queues, by index (`None` for the local peer).
+type Queues = Arc<Vec<Option<PeerQueues>>>;
 
 /// A handle on a running libp2p transport. Clones share the same swarm; the
 /// swarm stops after [`Libp2pTransport::shutdown`] or when every handle is
@@ -168,7 +174,10 @@ impl Libp2pTransport {
                     .run(),
                 );
             }
-            queues.push(Some(pair));
+            queues.push(Some(PeerQueues {
+                queues: pair,
+                connected: up,
+            }));
         }
         let task = SwarmTask {
             swarm,
@@ -232,19 +241,20 @@ impl Libp2pTransport {
         Ok(())
     }
 
-    /// Queues a one-way message for `to`'s stream writer (never waits; the
-    /// oldest held messages are dropped beyond the per-peer bounds).
+    /// Queues a one-way message for `to`'s stream writer: waits for room
+    /// while `to` is connected, drops the oldest held messages while not.
     async fn one_way(&self, to: PeerIndex, kind: MessageKind, bytes: Vec<u8>) -> Result<()> {
         self.check(to, kind, bytes.len())?;
         if self.commands.is_closed() {
             return Err(Error::Closed);
         }
         let slot = usize::from(kind == MessageKind::Envelope);
-        let Some(Some(queues)) = self.queues.get(to.as_usize()) else {
+        let Some(Some(peer)) = self.queues.get(to.as_usize()) else {
             return Err(Error::SendToSelf { index: to });
         };
         Metrics::bump(&self.metrics.sent);
-        let dropped = queues[slot].push(bytes);
+        let mut connected = peer.connected.clone();
+        let dropped = peer.queues[slot].push_or_wait(bytes, &mut connected).await;
         if dropped.count > 0 {
             for _ in 0..dropped.count {
                 Metrics::bump(&self.metrics.send_failures);

@@ -13,7 +13,9 @@
 //!
 //! Loss is as before: a message is best effort. While a peer is
 //! disconnected its messages wait (bounded; the oldest are dropped beyond
-//! `pending_per_peer` / `pending_bytes_per_peer`). Messages written to a
+//! `pending_per_peer` / `pending_bytes_per_peer`). While it is connected, a
+//! sender whose message does not fit waits for the writer to make room
+//! (backpressure). Messages written to a
 //! stream that then breaks are lost and counted in `send_failures`; PBFT's
 //! retransmission recovers them.
 //!
@@ -86,6 +88,8 @@ pub(crate) struct Dropped {
 pub(crate) struct SendQueue {
     held: Mutex<Held>,
     ready: Notify,
+    /// Signalled when the writer takes messages (room for waiting senders).
+    room: Notify,
     max_count: usize,
     max_bytes: usize,
 }
@@ -97,6 +101,7 @@ impl SendQueue {
         SendQueue {
             held: Mutex::new(Held::default()),
             ready: Notify::new(),
+            room: Notify::new(),
             max_count: max_count.max(1),
             max_bytes,
         }
@@ -104,6 +109,38 @@ impl SendQueue {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Held> {
         self.held.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether `len` more bytes fit without dropping anything.
+    fn fits(&self, len: usize) -> bool {
+        let h = self.lock();
+        h.msgs.is_empty() || (h.msgs.len() < self.max_count && h.bytes + len <= self.max_bytes)
+    }
+
+    /// Queues `bytes`, waiting for room while `connected` says the peer is
+    /// connected (its writer is draining the queue: backpressure); while it
+    /// is not, the oldest held messages make room instead.
+    pub(crate) async fn push_or_wait(
+        &self,
+        bytes: Vec<u8>,
+        connected: &mut watch::Receiver<bool>,
+    ) -> Dropped {
+        loop {
+            let room = self.room.notified();
+            tokio::pin!(room);
+            room.as_mut().enable();
+            if self.fits(bytes.len()) || !*connected.borrow_and_update() {
+                return self.push(bytes);
+            }
+            tokio::select! {
+                _ = room => {}
+                changed = connected.changed() => {
+                    if changed.is_err() {
+                        return self.push(bytes);
+                    }
+                }
+            }
+        }
     }
 
     /// Queues `bytes` for the writer, first dropping the oldest held
@@ -154,6 +191,8 @@ impl SendQueue {
                         }
                     }
                     h.bytes -= bytes;
+                    drop(h);
+                    self.room.notify_waiters();
                     return out;
                 }
             }
@@ -397,6 +436,39 @@ mod tests {
         tokio::task::yield_now().await;
         q.push(b"late".to_vec());
         assert_eq!(waiter.await.unwrap(), vec![b"late".to_vec()]);
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_makes_senders_wait_while_connected_and_drop_while_not() {
+        let q = Arc::new(SendQueue::new(2, 1 << 20));
+        let (up, mut connected) = watch::channel(true);
+        q.push(vec![1]);
+        q.push(vec![2]);
+        // Connected and full: the third waits until the writer takes.
+        let waiting = tokio::spawn({
+            let (q, mut c) = (q.clone(), connected.clone());
+            async move { q.push_or_wait(vec![3], &mut c).await }
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!waiting.is_finished());
+        assert_eq!(q.take(1).await, vec![vec![1]]);
+        assert_eq!(waiting.await.unwrap().count, 0, "nothing dropped");
+        // Disconnected: no waiting, the oldest goes.
+        up.send_replace(false);
+        let d = q.push_or_wait(vec![4], &mut connected).await;
+        assert_eq!(d.count, 1);
+        assert_eq!(q.take(10).await, vec![vec![3], vec![4]]);
+        // A disconnect while waiting releases the sender.
+        up.send_replace(true);
+        q.push(vec![5]);
+        q.push(vec![6]);
+        let waiting = tokio::spawn({
+            let (q, mut c) = (q.clone(), connected.clone());
+            async move { q.push_or_wait(vec![7], &mut c).await }
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        up.send_replace(false);
+        assert_eq!(waiting.await.unwrap().count, 1);
     }
 
     #[tokio::test]
