@@ -18,7 +18,6 @@
 use super::Replica;
 use crate::io::Output;
 use crate::types::{ReplicaId, Seq};
-use cryptanet_types::block::data_hash;
 use cryptanet_types::Digest;
 
 impl Replica {
@@ -87,7 +86,7 @@ impl Replica {
             self.metrics.ignored += 1;
             return;
         }
-        if data_hash(&batch) != digest {
+        if !self.batch_matches(seq, &batch, &digest) {
             self.metrics.bad_inputs += 1;
             return;
         }

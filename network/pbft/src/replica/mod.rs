@@ -25,7 +25,7 @@ use crate::message::{Message, SignatureCheck, SignedMessage, Strict, Vote};
 use crate::metrics::Metrics;
 use crate::persist::PersistedState;
 use crate::types::{request_digest, ReplicaId, Seq, View};
-use cryptanet_types::block::data_hash;
+use cryptanet_types::block::{data_hash, data_hash_of_leaves};
 use cryptanet_types::crypto::SigningKey;
 use cryptanet_types::{Digest, PublicKey};
 use requests::Requests;
@@ -64,6 +64,11 @@ pub struct Replica {
     last_new_view: Option<SignedMessage>,
     next_seq: Seq,
     requests: Requests,
+    /// Request digests (the Merkle leaves) of batches whose data hash this
+    /// replica checked or computed, by (seq, batch digest): execution takes
+    /// them from here instead of hashing every request again. Entries at or
+    /// below the last executed seq are dropped at each execution.
+    leaves: BTreeMap<(Seq, Digest), Vec<Digest>>,
     deferred: VecDeque<(SignedMessage, Message)>,
     /// Per replica, `last_executed` of its latest STATUS.
     status_seen: Vec<Option<Seq>>,
@@ -96,6 +101,7 @@ impl Replica {
         let p = persisted.unwrap_or_default();
         let mut r = Replica {
             requests: Requests::new(config.dedup_window),
+            leaves: BTreeMap::new(),
             status_seen: vec![None; config.n],
             cfg: config,
             key,
@@ -267,6 +273,17 @@ impl Replica {
             return;
         }
         self.dispatch(m, msg);
+    }
+
+    /// Whether `batch` hashes to `digest` (its data hash); if so its leaves
+    /// are kept for the execution of `seq`.
+    pub(super) fn batch_matches(&mut self, seq: Seq, batch: &[Vec<u8>], digest: &Digest) -> bool {
+        let leaves = cryptanet_types::block::leaves(batch);
+        if data_hash_of_leaves(&leaves) != *digest {
+            return false;
+        }
+        self.leaves.insert((seq, *digest), leaves);
+        true
     }
 
     /// Handles a message whose signature has been checked.

@@ -22,7 +22,6 @@ use crate::io::{CommittedBatch, Output};
 use crate::message::{Decided, Message, PrePrepare, Proposal, SignedMessage, Vote};
 use crate::persist::{BatchBytes, PersistOp, SlotRecord};
 use crate::types::{chain_state, request_digest, ReplicaId, Seq};
-use cryptanet_types::block::data_hash;
 
 impl Replica {
     /// A PRE-PREPARE with its batch: check the inner signature, the sender
@@ -50,7 +49,7 @@ impl Replica {
             self.metrics.ignored += 1;
             return;
         }
-        if data_hash(&p.batch) != pp.digest {
+        if !self.batch_matches(pp.seq, &p.batch, &pp.digest) {
             return self.metrics.dropped(&Error::DigestMismatch { seq: pp.seq });
         }
         self.accept_pre_prepare(p.pre_prepare, pp, Some(p.batch), Vec::new());
@@ -293,7 +292,7 @@ impl Replica {
             self.metrics.ignored += 1;
             return;
         }
-        if data_hash(&d.batch) != d.certificate.digest {
+        if !self.batch_matches(seq, &d.batch, &d.certificate.digest) {
             return self.metrics.dropped(&Error::DigestMismatch { seq });
         }
         if let Err(e) = d
@@ -321,7 +320,13 @@ impl Replica {
             };
             self.state = chain_state(&self.state, seq, &cert.digest);
             self.last_executed = seq;
-            let digests: Vec<_> = batch.iter().map(|p| request_digest(p)).collect();
+            let digests = match self.leaves.remove(&(seq, cert.digest)) {
+                Some(leaves) => leaves,
+                None => batch.iter().map(|p| request_digest(p)).collect(),
+            };
+            self.leaves = self
+                .leaves
+                .split_off(&(seq + 1, cryptanet_types::Digest([0; 32])));
             for d in &digests {
                 self.requests.mark_executed(*d);
             }

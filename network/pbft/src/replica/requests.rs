@@ -419,6 +419,7 @@ impl Replica {
             digest: data_hash_of_leaves(digests),
             replica: self.cfg.id,
         };
+        self.leaves.insert((pp.seq, pp.digest), digests.to_vec());
         self.next_seq += 1;
         self.requests.propose(digests);
         let Ok(m) = self.sign(&Message::PrePrepare(pp)) else {
