@@ -18,6 +18,12 @@ pub enum Error {
     /// signature over them could not be reconstructed from the value.
     #[error("message bytes are not in canonical form")]
     NonCanonical,
+    /// A message of a kind that carries no batch came with one.
+    #[error("a {kind} message carries no attachment")]
+    UnexpectedAttachment {
+        /// The message kind.
+        kind: &'static str,
+    },
     /// A replica index is not in `0..n`.
     #[error("unknown replica {replica} (n = {n})")]
     UnknownReplica {

@@ -6,6 +6,15 @@
 //! check the bytes are canonical, and verify against the sender's configured
 //! key. Because signatures cover the body and not the transport, any replica
 //! may relay another's signed message (retransmission, certificates).
+//!
+//! A batch (the requests of a PROPOSAL or a DECIDED) travels in the wire
+//! form's `attachment`, outside the signed bytes: it is bound to the signed
+//! body by a digest the body certifies (the PRE-PREPARE's digest, the commit
+//! certificate's digest), which the receiver checks. So signing and
+//! verifying cost the same whatever the batch size, and the canonical-form
+//! check re-encodes the small body only. (Until 2026-11-24 the signature
+//! covered the batch: SHA-512 over every request once per signature, twice
+//! at the signer, and a re-encoding of the whole batch per receipt.)
 
 use crate::cert::{CheckpointCert, CommitCertificate, PreparedCert};
 use crate::error::{Error, Result};
@@ -51,8 +60,9 @@ pub struct PrePrepare {
 pub struct Proposal {
     /// The primary's signed [`Message::PrePrepare`].
     pub pre_prepare: SignedMessage,
-    /// The ordered requests; empty for a null batch.
-    #[serde(with = "crate::wire_bytes::byte_vecs")]
+    /// The ordered requests; empty for a null batch. Travels in the wire
+    /// form's attachment, bound by the PRE-PREPARE's digest.
+    #[serde(skip)]
     pub batch: Vec<Vec<u8>>,
     /// Sender (signs this message).
     pub replica: ReplicaId,
@@ -129,8 +139,9 @@ pub struct Status {
 /// missed it. Self-certifying: valid whatever view the receiver is in.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Decided {
-    /// The batch.
-    #[serde(with = "crate::wire_bytes::byte_vecs")]
+    /// The batch. Travels in the wire form's attachment, bound by the
+    /// certificate's digest.
+    #[serde(skip)]
     pub batch: Vec<Vec<u8>>,
     /// 2f + 1 COMMITs for its digest.
     pub certificate: CommitCertificate,
@@ -216,22 +227,50 @@ impl SignatureCheck for Strict {
     }
 }
 
-/// A message on the wire: canonical body bytes and the sender's signature.
+/// A message on the wire: canonical body bytes, the sender's signature,
+/// and the batch of a PROPOSAL or DECIDED (empty for every other kind).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedMessage {
-    /// `codec::encode(&Message)`.
+    /// `codec::encode(&Message)` (a batch is not part of it).
     #[serde(with = "crate::wire_bytes::bytes")]
     pub bytes: Vec<u8>,
     /// Sender's signature over `bytes`.
     pub signature: Signature,
+    /// The batch of a PROPOSAL or DECIDED, not covered by the signature;
+    /// the receiver checks it against the digest the body certifies.
+    #[serde(with = "crate::wire_bytes::byte_vecs")]
+    pub attachment: Vec<Vec<u8>>,
+}
+
+/// The batch a message carries beside its signed body, if its kind has one.
+fn batch_of(message: &mut Message) -> Option<&mut Vec<Vec<u8>>> {
+    match message {
+        Message::Proposal(p) => Some(&mut p.batch),
+        Message::Decided(d) => Some(&mut d.batch),
+        _ => None,
+    }
 }
 
 impl SignedMessage {
-    /// Encodes and signs `message` with `key`.
+    /// Encodes and signs `message` with `key` (its batch, if any, is copied
+    /// into the attachment).
     pub fn sign(key: &SigningKey, message: &Message) -> Result<SignedMessage> {
-        let bytes = codec::encode(message)?;
+        Self::sign_owned(key, message.clone())
+    }
+
+    /// [`SignedMessage::sign`] taking the message, so its batch moves into
+    /// the attachment instead of being copied.
+    pub fn sign_owned(key: &SigningKey, mut message: Message) -> Result<SignedMessage> {
+        let bytes = codec::encode(&message)?;
         let signature = sign(key, &bytes);
-        Ok(SignedMessage { bytes, signature })
+        let attachment = batch_of(&mut message)
+            .map(std::mem::take)
+            .unwrap_or_default();
+        Ok(SignedMessage {
+            bytes,
+            signature,
+            attachment,
+        })
     }
 
     /// Decodes the body, checks it is canonical and that its sender's key
@@ -243,9 +282,39 @@ impl SignedMessage {
 
     /// [`SignedMessage::open`] with a chosen signature check.
     pub fn open_with(&self, keys: &[PublicKey], check: &dyn SignatureCheck) -> Result<Message> {
-        let message: Message = codec::decode(&self.bytes)?;
+        self.open_parts(keys, check, self.attachment.clone())
+    }
+
+    /// [`SignedMessage::open_with`] that moves the attachment into the
+    /// opened message instead of copying it (`self.attachment` is left
+    /// empty).
+    pub fn open_taking(
+        &mut self,
+        keys: &[PublicKey],
+        check: &dyn SignatureCheck,
+    ) -> Result<Message> {
+        let attachment = std::mem::take(&mut self.attachment);
+        self.open_parts(keys, check, attachment)
+    }
+
+    fn open_parts(
+        &self,
+        keys: &[PublicKey],
+        check: &dyn SignatureCheck,
+        attachment: Vec<Vec<u8>>,
+    ) -> Result<Message> {
+        let mut message: Message = codec::decode(&self.bytes)?;
         if codec::encode(&message)? != self.bytes {
             return Err(Error::NonCanonical);
+        }
+        match batch_of(&mut message) {
+            Some(batch) => *batch = attachment,
+            None if !attachment.is_empty() => {
+                return Err(Error::UnexpectedAttachment {
+                    kind: message.kind(),
+                })
+            }
+            None => {}
         }
         let replica = message.sender();
         let key = keys.get(replica as usize).ok_or(Error::UnknownReplica {
@@ -254,6 +323,17 @@ impl SignedMessage {
         })?;
         if !check.check(key, &self.bytes, &self.signature) {
             return Err(Error::BadSignature { replica });
+        }
+        Ok(message)
+    }
+
+    /// The body with its batch (from the attachment), decoded without any
+    /// check of form or signature: for inspection (tests, logs), never for
+    /// acting on a message.
+    pub fn decode_unverified(&self) -> Result<Message> {
+        let mut message: Message = codec::decode(&self.bytes)?;
+        if let Some(batch) = batch_of(&mut message) {
+            batch.clone_from(&self.attachment);
         }
         Ok(message)
     }
@@ -310,6 +390,62 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_travels_beside_the_signed_body_and_only_where_it_belongs() {
+        let (sk, pk) = keys(4);
+        let pp = SignedMessage::sign(
+            &sk[0],
+            &Message::PrePrepare(PrePrepare {
+                view: 0,
+                seq: 1,
+                digest: Digest::of(b"d"),
+                replica: 0,
+            }),
+        )
+        .unwrap();
+        let proposal = |batch: Vec<Vec<u8>>| {
+            Message::Proposal(Proposal {
+                pre_prepare: pp.clone(),
+                batch,
+                replica: 1,
+            })
+        };
+        let small = SignedMessage::sign(&sk[1], &proposal(vec![b"a".to_vec()])).unwrap();
+        let large = SignedMessage::sign_owned(&sk[1], proposal(vec![vec![7; 4096]; 64])).unwrap();
+        // The signed bytes do not grow with the batch: the same body, the
+        // same signature.
+        assert_eq!(small.bytes, large.bytes);
+        assert_eq!(small.signature, large.signature);
+        assert_eq!(large.attachment.len(), 64);
+        assert_eq!(large.open(&pk).unwrap(), proposal(vec![vec![7; 4096]; 64]));
+        // Round trip through the wire form, taking the attachment.
+        let mut wire = SignedMessage::decode(&large.encode().unwrap()).unwrap();
+        assert_eq!(
+            wire.open_taking(&pk, &Strict).unwrap(),
+            proposal(vec![vec![7; 4096]; 64])
+        );
+        assert!(wire.attachment.is_empty());
+        // Another batch opens too: binding it to the digest is the
+        // receiver's check (`on_proposal`, `on_decided`), not the signature's.
+        let mut swapped = small.clone();
+        swapped.attachment = vec![b"b".to_vec()];
+        assert_eq!(swapped.open(&pk).unwrap(), proposal(vec![b"b".to_vec()]));
+        // Kinds without a batch refuse an attachment.
+        let vote = Vote {
+            view: 0,
+            seq: 1,
+            digest: Digest::of(b"d"),
+            replica: 2,
+        };
+        let mut prepare = SignedMessage::sign(&sk[2], &Message::Prepare(vote)).unwrap();
+        assert!(prepare.attachment.is_empty());
+        prepare.attachment = vec![b"x".to_vec()];
+        assert_eq!(
+            prepare.open(&pk),
+            Err(Error::UnexpectedAttachment { kind: "prepare" })
+        );
+    }
+
+    #[test]
     fn open_checks_signer_canonical_form_and_range() {
         let (sk, pk) = keys(4);
         let vote = Vote {
@@ -352,6 +488,7 @@ mod tests {
         let junk = SignedMessage {
             bytes: vec![200, 1, 2],
             signature: m.signature,
+            attachment: Vec::new(),
         };
         assert!(matches!(junk.open(&pk), Err(Error::Codec(_))));
     }
@@ -374,6 +511,7 @@ mod tests {
             let m = SignedMessage {
                 bytes: padded,
                 signature,
+                attachment: Vec::new(),
             };
             assert_eq!(m.open(&pk), Err(Error::NonCanonical));
         } else {

@@ -49,6 +49,7 @@ impl Metrics {
         match error {
             Error::Codec(_)
             | Error::NonCanonical
+            | Error::UnexpectedAttachment { .. }
             | Error::UnknownReplica { .. }
             | Error::BadSignature { .. } => self.invalid_signature_or_encoding += 1,
             _ => self.invalid_content += 1,

@@ -28,7 +28,8 @@ const FORMAT_KEY: &[u8] = b"format";
 
 /// On-disk format of the consensus store this build reads and writes.
 /// 2: batch digests are built from envelope hashes (block format 2).
-pub const FORMAT: u32 = 2;
+/// 3: signed PBFT messages carry their batch as an unsigned attachment.
+pub const FORMAT: u32 = 3;
 
 /// The consensus store.
 pub struct ConsensusStore {
@@ -242,13 +243,13 @@ mod tests {
             let mut o = Options::default();
             o.create_if_missing(true);
             let db = DB::open(&o, dir.path()).unwrap();
-            db.put(FORMAT_KEY, 3u32.to_be_bytes()).unwrap();
+            db.put(FORMAT_KEY, 4u32.to_be_bytes()).unwrap();
         }
         let err = ConsensusStore::open(dir.path(), false)
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("store format 3, this build reads format 2"),
+            err.contains("store format 4, this build reads format 3"),
             "{err}"
         );
     }

@@ -260,8 +260,9 @@ impl Replica {
         slot.batch(digest)
     }
 
-    fn on_wire(&mut self, m: SignedMessage) {
-        let msg = match m.open_with(&self.keys, &*self.check) {
+    fn on_wire(&mut self, mut m: SignedMessage) {
+        // The batch moves into the message; `m` keeps the signed body only.
+        let msg = match m.open_taking(&self.keys, &*self.check) {
             Ok(msg) => msg,
             Err(e) => {
                 self.metrics.dropped(&e);

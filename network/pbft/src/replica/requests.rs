@@ -430,7 +430,7 @@ impl Replica {
             batch: batch.clone(),
             replica: self.cfg.id,
         });
-        let Ok(out) = self.sign(&proposal) else {
+        let Ok(out) = crate::message::SignedMessage::sign_owned(&self.key, proposal) else {
             return;
         };
         // Persists the slot (with the batch) before the proposal leaves.

@@ -240,7 +240,7 @@ pub(crate) fn sent(outs: &[Output]) -> Vec<(SignedMessage, Message)> {
             _ => None,
         })
         .map(|m| {
-            let msg = cryptanet_types::codec::decode::<Message>(&m.bytes).unwrap();
+            let msg = m.decode_unverified().unwrap();
             (m, msg)
         })
         .collect()
@@ -290,7 +290,7 @@ impl Cluster {
             }
             queue.retain(|(j, input)| match input {
                 Input::Message(m) => {
-                    let msg = cryptanet_types::codec::decode::<Message>(&m.bytes).unwrap();
+                    let msg = m.decode_unverified().unwrap();
                     !drop(msg.sender(), *j, &msg)
                 }
                 _ => true,

@@ -74,6 +74,13 @@ fn pre_prepare_acceptance_rules_table() {
         pp.digest = digest(&[b"y"]);
         Input::Message(net.proposal(pp, &[b"x"]))
     };
+    // The batch travels outside the signature: a relay that swaps it keeps
+    // a valid signature, and the digest check refuses it.
+    let swapped_batch = {
+        let mut m = net.proposal(pre_prepare(0, 3, &[b"x"]), &[b"x"]);
+        m.attachment = vec![b"y".to_vec()];
+        Input::Message(m)
+    };
     let not_primary = {
         let mut pp = pre_prepare(0, 2, &[b"x"]);
         pp.replica = 2;
@@ -93,6 +100,11 @@ fn pre_prepare_acceptance_rules_table() {
         Step {
             name: "forged signature",
             input: forged,
+            expect: &[],
+        },
+        Step {
+            name: "batch swapped in the attachment",
+            input: swapped_batch,
             expect: &[],
         },
         Step {
@@ -120,6 +132,7 @@ fn pre_prepare_acceptance_rules_table() {
             input: Input::Message(SignedMessage {
                 bytes: vec![0xff; 7],
                 signature: cryptanet_types::Signature([0; 64]),
+                attachment: Vec::new(),
             }),
             expect: &[],
         },
@@ -128,7 +141,9 @@ fn pre_prepare_acceptance_rules_table() {
     let m = r.metrics();
     assert_eq!(m.equivocations_seen, 1);
     assert_eq!(m.invalid_signature_or_encoding, 2);
-    assert_eq!(m.invalid_content, 2);
+    // Digest mismatches (a swapped batch, a wrong digest) and a sender that
+    // is not the primary.
+    assert_eq!(m.invalid_content, 3);
     assert_eq!(r.slot_digest(1), Some(digest(&[b"a"])));
 }
 
