@@ -31,6 +31,9 @@ use tokio::sync::broadcast::error::RecvError;
 const MAGIC: &[u8; 8] = b"CNRAWORD";
 /// Header: magic, origin (u32), sequence (u64), due time (u64 µs).
 const HEADER: usize = 8 + 4 + 8 + 8;
+/// A replica whose own payloads are all committed stops after this long
+/// without a commit (µs).
+const QUIET_US: u64 = 2_000_000;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -68,7 +71,8 @@ struct Report {
     rate: u64,
     secs: u64,
     payload_bytes: usize,
-    /// Payloads this replica submitted.
+    /// Payloads this replica submitted within the load window (an open
+    /// loop that falls behind submits fewer than `rate × secs`).
     sent: u64,
     /// Of those, committed before the drain deadline.
     committed: u64,
@@ -134,7 +138,8 @@ async fn bench(config: PeerConfig, args: &Args) -> Result<Report> {
     let loader = tokio::spawn(async move {
         sleep_until_unix_us(start_us).await;
         let mut next = 0u64;
-        while next < total {
+        // What is not submitted by the end of the window is not sent.
+        while next < total && now_us() < end_us {
             // Everything due by now, stamped with when it was due.
             let due_now = ((now_us().saturating_sub(start_us)) * rate / 1_000_000 + 1).min(total);
             while next < due_now {
@@ -158,13 +163,22 @@ async fn bench(config: PeerConfig, args: &Args) -> Result<Report> {
     let mut cpu_end = None;
     let mut latencies = Vec::with_capacity(total as usize);
     let (mut in_window_all, mut blocks_in_window) = (0u64, 0u64);
-    // Every replica runs until every replica's payloads are committed (or
-    // the deadline): one that left early would take its votes with it.
-    let everyone = total * network.replicas.len() as u64;
-    let mut committed_all = 0u64;
+    // Every replica runs until the load has ended everywhere, its own
+    // payloads are committed and no block has committed for a while (the
+    // others are done too), or until the deadline: one that left early
+    // would take its votes with it.
     let deadline = end_us + args.drain_secs * 1_000_000;
-    while committed_all < everyone && now_us() < deadline {
-        if cpu_end.is_none() && now_us() >= end_us {
+    let mut last_commit = now_us();
+    loop {
+        let now = now_us();
+        if now >= deadline {
+            break;
+        }
+        let own_done = now >= end_us && latencies.len() as u64 >= sent.load(Ordering::Relaxed);
+        if own_done && now.saturating_sub(last_commit) >= QUIET_US {
+            break;
+        }
+        if cpu_end.is_none() && now >= end_us {
             cpu_end = Some(cpu_secs());
         }
         let committed = match tokio::time::timeout(Duration::from_millis(200), commits.recv()).await
@@ -175,6 +189,7 @@ async fn bench(config: PeerConfig, args: &Args) -> Result<Report> {
             Err(_) => continue,
         };
         let at = now_us();
+        last_commit = at;
         if (start_us..end_us).contains(&at) {
             in_window_all += committed.txs as u64;
             blocks_in_window += 1;
@@ -189,14 +204,11 @@ async fn bench(config: PeerConfig, args: &Args) -> Result<Report> {
             .block_bytes(committed.number)?
             .context("committed block missing")?;
         for (origin, _seq, due) in payloads_in(&bytes) {
-            committed_all += 1;
             if origin == me {
                 latencies.push(at.saturating_sub(due));
             }
         }
     }
-    // The others may still need this replica's messages for their last blocks.
-    tokio::time::sleep(Duration::from_secs(2)).await;
     loader.abort();
     let sent = sent.load(Ordering::Relaxed);
     let cpu_end = cpu_end.unwrap_or_else(cpu_secs);
