@@ -18,6 +18,12 @@ pub enum Error {
     /// signature over them could not be reconstructed from the value.
     #[error("message bytes are not in canonical form")]
     NonCanonical,
+    /// A REQUEST's attached payloads do not hash to its signed digests.
+    #[error("request payloads from replica {replica} do not match their signed digests")]
+    RequestDigestMismatch {
+        /// The forwarding replica named in the message.
+        replica: ReplicaId,
+    },
     /// A message of a kind that carries no batch came with one.
     #[error("a {kind} message carries no attachment")]
     UnexpectedAttachment {

@@ -7,10 +7,11 @@
 //! key. Because signatures cover the body and not the transport, any replica
 //! may relay another's signed message (retransmission, certificates).
 //!
-//! A batch (the requests of a PROPOSAL or a DECIDED) travels in the wire
-//! form's `attachment`, outside the signed bytes: it is bound to the signed
-//! body by a digest the body certifies (the PRE-PREPARE's digest, the commit
-//! certificate's digest), which the receiver checks. So signing and
+//! A batch (the requests of a PROPOSAL or a DECIDED, the payloads of a
+//! REQUEST) travels in the wire form's `attachment`, outside the signed
+//! bytes: it is bound to the signed body by digests the body certifies (the
+//! PRE-PREPARE's digest, the commit certificate's digest, a REQUEST's
+//! per-payload digests), which the receiver checks. So signing and
 //! verifying cost the same whatever the batch size, and the canonical-form
 //! check re-encodes the small body only. (Until 2026-11-24 the signature
 //! covered the batch: SHA-512 over every request once per signature, twice
@@ -25,13 +26,17 @@ use serde::{Deserialize, Serialize};
 
 /// Client requests passed on by the replica that received them: to the
 /// primary when they arrive, to every replica when the primary has not
-/// proposed them in time. One signature covers the whole group.
+/// proposed them in time. One signature covers the group's digests; the
+/// payloads travel in the wire form's attachment and must hash to them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Request {
     /// Forwarding replica.
     pub replica: ReplicaId,
-    /// The opaque requests (encoded transaction envelopes).
-    #[serde(with = "crate::wire_bytes::byte_vecs")]
+    /// [`crate::request_digest`] of each payload, in order.
+    pub digests: Vec<Digest>,
+    /// The opaque requests (encoded transaction envelopes). Travel in the
+    /// attachment; [`SignedMessage::open`] checks them against `digests`.
+    #[serde(skip)]
     pub payloads: Vec<Vec<u8>>,
 }
 
@@ -228,7 +233,8 @@ impl SignatureCheck for Strict {
 }
 
 /// A message on the wire: canonical body bytes, the sender's signature,
-/// and the batch of a PROPOSAL or DECIDED (empty for every other kind).
+/// and the batch of a PROPOSAL or DECIDED or the payloads of a REQUEST
+/// (empty for every other kind).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedMessage {
     /// `codec::encode(&Message)` (a batch is not part of it).
@@ -236,8 +242,9 @@ pub struct SignedMessage {
     pub bytes: Vec<u8>,
     /// Sender's signature over `bytes`.
     pub signature: Signature,
-    /// The batch of a PROPOSAL or DECIDED, not covered by the signature;
-    /// the receiver checks it against the digest the body certifies.
+    /// The batch of a PROPOSAL or DECIDED, or a REQUEST's payloads: not
+    /// covered by the signature; checked against the digests the body
+    /// certifies (a REQUEST's here, on open; a batch by the replica).
     #[serde(with = "crate::wire_bytes::byte_vecs")]
     pub attachment: Vec<Vec<u8>>,
 }
@@ -245,6 +252,7 @@ pub struct SignedMessage {
 /// The batch a message carries beside its signed body, if its kind has one.
 fn batch_of(message: &mut Message) -> Option<&mut Vec<Vec<u8>>> {
     match message {
+        Message::Request(r) => Some(&mut r.payloads),
         Message::Proposal(p) => Some(&mut p.batch),
         Message::Decided(d) => Some(&mut d.batch),
         _ => None,
@@ -306,6 +314,17 @@ impl SignedMessage {
         let mut message: Message = codec::decode(&self.bytes)?;
         if codec::encode(&message)? != self.bytes {
             return Err(Error::NonCanonical);
+        }
+        if let Message::Request(r) = &message {
+            // The signature covers the digests: the payloads must match.
+            let matches = r.digests.len() == attachment.len()
+                && r.digests
+                    .iter()
+                    .zip(&attachment)
+                    .all(|(d, p)| *d == crate::types::request_digest(p));
+            if !matches {
+                return Err(Error::RequestDigestMismatch { replica: r.replica });
+            }
         }
         match batch_of(&mut message) {
             Some(batch) => *batch = attachment,
@@ -466,12 +485,26 @@ mod tests {
         });
         let request = Message::Request(Request {
             replica: 2,
+            digests: vec![crate::types::request_digest(&[1; 300])],
             payloads: vec![vec![1; 300]],
         });
-        for msg in [status, request] {
+        for msg in [status, request.clone()] {
             let m = SignedMessage::sign(&sk[2], &msg).unwrap();
             assert_eq!(m.kind(), msg.kind());
+            assert_eq!(m.open(&pk).unwrap(), msg);
         }
+        // A REQUEST's payloads must hash to its signed digests.
+        let mut swapped = SignedMessage::sign(&sk[2], &request).unwrap();
+        swapped.attachment = vec![vec![2; 300]];
+        assert_eq!(
+            swapped.open(&pk),
+            Err(Error::RequestDigestMismatch { replica: 2 })
+        );
+        swapped.attachment = Vec::new();
+        assert_eq!(
+            swapped.open(&pk),
+            Err(Error::RequestDigestMismatch { replica: 2 })
+        );
         let wire = SignedMessage::decode(&m.encode().unwrap()).unwrap();
         assert_eq!(wire, m);
 

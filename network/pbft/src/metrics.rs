@@ -50,6 +50,7 @@ impl Metrics {
             Error::Codec(_)
             | Error::NonCanonical
             | Error::UnexpectedAttachment { .. }
+            | Error::RequestDigestMismatch { .. }
             | Error::UnknownReplica { .. }
             | Error::BadSignature { .. } => self.invalid_signature_or_encoding += 1,
             _ => self.invalid_content += 1,

@@ -24,7 +24,7 @@ use crate::io::{Input, Output};
 use crate::message::{Message, SignatureCheck, SignedMessage, Strict, Vote};
 use crate::metrics::Metrics;
 use crate::persist::PersistedState;
-use crate::types::{request_digest, ReplicaId, Seq, View};
+use crate::types::{ReplicaId, Seq, View};
 use cryptanet_types::block::{data_hash, data_hash_of_leaves};
 use cryptanet_types::crypto::SigningKey;
 use cryptanet_types::{Digest, PublicKey};
@@ -292,8 +292,9 @@ impl Replica {
         match msg {
             Message::Request(r) => {
                 let mut any_new = false;
-                for p in r.payloads {
-                    any_new |= self.record_request(request_digest(&p), p, false);
+                // Opening checked that each payload hashes to its digest.
+                for (d, p) in r.digests.into_iter().zip(r.payloads) {
+                    any_new |= self.record_request(d, p, false);
                 }
                 if any_new {
                     self.requests_recorded();

@@ -104,12 +104,12 @@ impl Requests {
 
     /// Takes the forwarded requests that are still unproposed, in arrival
     /// order, and forgets them as unrelayed (the caller relays them).
-    pub fn take_unrelayed(&mut self, proposed: &BTreeSet<Digest>) -> Vec<Vec<u8>> {
+    pub fn take_unrelayed(&mut self, proposed: &BTreeSet<Digest>) -> Vec<(Digest, Vec<u8>)> {
         let mut out = Vec::new();
         for d in &self.order {
             if self.unrelayed.contains(d) && self.is_unproposed(d, proposed) {
                 if let Some(p) = self.pending.get(d) {
-                    out.push(p.clone());
+                    out.push((*d, p.clone()));
                     self.relayed.insert(*d);
                 }
             }
@@ -277,7 +277,7 @@ impl Replica {
                 self.requests.forwarded(*d);
             }
             if self.changing_to.is_none() {
-                self.forward_to_primary(forward.into_iter().map(|(_, p)| p).collect());
+                self.forward_to_primary(forward);
             }
         }
     }
@@ -296,50 +296,49 @@ impl Replica {
             .collect()
     }
 
-    /// Sends `payloads` to the primary of the active view, in signed groups
-    /// of at most `max_batch_bytes`.
-    fn forward_to_primary(&mut self, payloads: Vec<Vec<u8>>) {
+    /// Sends `requests` (digest, payload) to the primary of the active view,
+    /// in signed groups of at most `max_batch_bytes`.
+    fn forward_to_primary(&mut self, requests: Vec<(Digest, Vec<u8>)>) {
         let primary = self.cfg.primary(self.view);
-        for group in self.groups(payloads) {
-            let msg = Message::Request(Request {
-                replica: self.cfg.id,
-                payloads: group,
-            });
-            match self.sign(&msg) {
+        for msg in self.request_groups(requests) {
+            match crate::message::SignedMessage::sign_owned(&self.key, msg) {
                 Ok(m) => self.send(primary, m),
                 Err(e) => self.metrics.dropped(&e),
             }
         }
     }
 
-    /// Relays `payloads` to every replica, in signed groups.
-    pub(super) fn relay_to_all(&mut self, payloads: Vec<Vec<u8>>) {
-        for group in self.groups(payloads) {
-            self.broadcast(&Message::Request(Request {
-                replica: self.cfg.id,
-                payloads: group,
-            }));
+    /// Relays `requests` (digest, payload) to every replica, in signed
+    /// groups.
+    pub(super) fn relay_to_all(&mut self, requests: Vec<(Digest, Vec<u8>)>) {
+        for msg in self.request_groups(requests) {
+            self.broadcast(&msg);
         }
     }
 
-    /// Splits `payloads` into groups of at most `max_batch_bytes` (each
+    /// REQUEST messages of at most `max_batch_bytes` of payloads each (each
     /// payload is at most that large).
-    fn groups(&self, payloads: Vec<Vec<u8>>) -> Vec<Vec<Vec<u8>>> {
-        let mut groups: Vec<Vec<Vec<u8>>> = Vec::new();
+    fn request_groups(&self, requests: Vec<(Digest, Vec<u8>)>) -> Vec<Message> {
+        let mut groups: Vec<Request> = Vec::new();
         let mut bytes = 0usize;
-        for p in payloads {
+        for (d, p) in requests {
             match groups.last_mut() {
                 Some(g) if bytes + p.len() <= self.cfg.max_batch_bytes => {
                     bytes += p.len();
-                    g.push(p);
+                    g.digests.push(d);
+                    g.payloads.push(p);
                 }
                 _ => {
                     bytes = p.len();
-                    groups.push(vec![p]);
+                    groups.push(Request {
+                        replica: self.cfg.id,
+                        digests: vec![d],
+                        payloads: vec![p],
+                    });
                 }
             }
         }
-        groups
+        groups.into_iter().map(Message::Request).collect()
     }
 
     /// After a view is installed, a backup forwards what is still
@@ -352,7 +351,7 @@ impl Replica {
         for (d, _) in &unproposed {
             self.requests.forwarded(*d);
         }
-        self.forward_to_primary(unproposed.into_iter().map(|(_, p)| p).collect());
+        self.forward_to_primary(unproposed);
     }
 
     /// Records a request; returns whether it was new. The caller then calls

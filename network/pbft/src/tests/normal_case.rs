@@ -213,6 +213,7 @@ fn requests_are_forwarded_batched_and_deduplicated_table() {
     let mut primary = net.replica(0);
     let forwarded = net.input(Message::Request(Request {
         replica: 2,
+        digests: vec![crate::request_digest(b"r2")],
         payloads: vec![b"r2".to_vec()],
     }));
     let steps = vec![
