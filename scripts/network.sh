@@ -17,7 +17,8 @@
 # Each peer's async runtime gets max(1, cores / N) threads (WORKER_THREADS
 # overrides): N peers sharing one machine's cores waste less on switching.
 # BATCH_TIMEOUT_MS sets the primary's batch timeout (default 10),
-# MAX_BATCH_COUNT the requests per block (default 512).
+# MAX_BATCH_COUNT the requests per block (default 512), MAX_PENDING the
+# unexecuted requests a peer holds before it stops taking submissions (4096).
 set -euo pipefail
 CALLER=$PWD
 cd "$(dirname "$0")/.."
@@ -33,7 +34,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --orgs) ORGS="$2"; shift 2 ;;
     --dir) DIR="$2"; shift 2 ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) PEER="$1"; shift ;;
   esac
 done
@@ -76,6 +77,7 @@ worker_threads = $WORKER_THREADS
 [pbft]
 ${BATCH_TIMEOUT_MS:+batch_timeout_ms = $BATCH_TIMEOUT_MS}
 ${MAX_BATCH_COUNT:+max_batch_count = $MAX_BATCH_COUNT}
+${MAX_PENDING:+max_pending_requests = $MAX_PENDING}
 TOML
     k=$((k + 1))
   done
@@ -144,5 +146,5 @@ case "$cmd" in
   status) status ;;
   logs) logs ;;
   down) down ;;
-  *) sed -n '2,20p' "$0"; exit 2 ;;
+  *) sed -n '2,21p' "$0"; exit 2 ;;
 esac

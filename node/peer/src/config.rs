@@ -10,6 +10,7 @@
 //! [pbft]
 //! max_batch_count = 256
 //! batch_timeout_ms = 10
+//! max_pending_requests = 4096               # admission control: Submit waits beyond it
 //!
 //! # worker_threads = 1                       # async runtime threads; default one per core
 //!
@@ -45,6 +46,9 @@ pub struct PbftSettings {
     pub watermark_window: u64,
     /// STATUS (retransmission) period.
     pub status_interval_ms: u64,
+    /// Admission control: while the replica holds this many unexecuted
+    /// requests the peer takes no new submissions (`Submit` waits).
+    pub max_pending_requests: usize,
 }
 
 impl Default for PbftSettings {
@@ -58,6 +62,7 @@ impl Default for PbftSettings {
             checkpoint_interval: 32,
             watermark_window: 128,
             status_interval_ms: 500,
+            max_pending_requests: 4096,
         }
     }
 }
@@ -132,6 +137,12 @@ impl PeerConfig {
         if cfg.worker_threads == Some(0) {
             return Err(err("worker_threads must be at least 1".into()));
         }
+        if cfg.pbft.max_pending_requests == 0 {
+            return Err(err(
+                "[pbft] max_pending_requests must be at least 1 (0 would refuse every submission)"
+                    .into(),
+            ));
+        }
         let base = path.parent().unwrap_or(Path::new("."));
         for p in [&mut cfg.identity_dir, &mut cfg.orgs_dir, &mut cfg.data_dir] {
             if p.is_relative() {
@@ -187,5 +198,12 @@ mod tests {
         .unwrap();
         let e = PeerConfig::load(&p).unwrap_err().to_string();
         assert!(e.contains("worker_threads"), "{e}");
+        std::fs::write(
+            &p,
+            "identity_dir = \"id\"\norgs_dir = \"o\"\ndata_dir = \"d\"\ngrpc_listen = \"127.0.0.1:1\"\n[pbft]\nmax_pending_requests = 0\n",
+        )
+        .unwrap();
+        let e = PeerConfig::load(&p).unwrap_err().to_string();
+        assert!(e.contains("max_pending_requests"), "{e}");
     }
 }

@@ -9,7 +9,8 @@
 //! * **commit in order**: a decided batch becomes block `seq` only when the
 //!   ledger is at `seq - 1`; a repeated delivery after a crash is skipped;
 //! * **admission control**: no new submissions are taken while the replica
-//!   holds `MAX_PENDING` unexecuted requests, so overload shows up as slower
+//!   holds `[pbft] max_pending_requests` (default [`MAX_PENDING`])
+//!   unexecuted requests, so overload shows up as slower
 //!   `Submit` calls, not as an unbounded backlog;
 //! * outgoing messages go through one queue and sender task per peer
 //!   (`cryptanet_p2p::Outgoing`), bounded by bytes (`[p2p]
@@ -82,7 +83,7 @@ const SUBMISSIONS_PER_STEP: usize = 1024;
 /// requests, the engine takes no new submissions; the submission queue
 /// fills and `Gateway.Submit` waits, which slows clients down instead of
 /// letting an overloaded network queue (and re-send) ever more work.
-const MAX_PENDING: usize = 4096;
+pub const MAX_PENDING: usize = 4096;
 
 /// Submissions queued between the gateway and the engine.
 const SUBMISSION_QUEUE: usize = 4096;
@@ -112,6 +113,8 @@ pub struct Engine {
     /// Where endorsement requests from other peers go (the endorser pool);
     /// `None` refuses them.
     endorse_requests: Option<mpsc::Sender<EndorseRequest>>,
+    /// Admission control bound (unexecuted requests).
+    max_pending: usize,
 }
 
 /// An endorsement request from another peer, for the endorser pool.
@@ -182,6 +185,7 @@ impl Engine {
             fetching: BTreeSet::new(),
             max_sync_bytes,
             endorse_requests: None,
+            max_pending: MAX_PENDING,
         };
         let inputs = EngineInputs {
             incoming,
@@ -231,7 +235,7 @@ impl Engine {
                     Some(e) => self.on_event(e)?,
                     None => return Err(Error::ShuttingDown),
                 },
-                Some(req) = inputs.submissions.recv(), if self.replica.pending_requests() < MAX_PENDING => {
+                Some(req) = inputs.submissions.recv(), if self.replica.pending_requests() < self.max_pending => {
                     // Take what else is queued as one input: a backup
                     // forwards the group to the primary under one signature.
                     let mut reqs = vec![req];
@@ -244,6 +248,12 @@ impl Engine {
                 }
             }
         }
+    }
+
+    /// Sets the admission-control bound: no submissions are taken while the
+    /// replica holds `max` unexecuted requests (at least 1).
+    pub fn set_max_pending(&mut self, max: usize) {
+        self.max_pending = max.max(1);
     }
 
     /// Sends endorsement requests from other peers to `requests` (the

@@ -91,7 +91,7 @@ pub fn assemble(config: &PeerConfig) -> Result<Core> {
     let transport = Arc::new(transport);
 
     let policy = Arc::new(LifecyclePolicy::new(network.orgs.len()));
-    let (engine, inputs, handle) = Engine::new(
+    let (mut engine, inputs, handle) = Engine::new(
         replica,
         ledger,
         store,
@@ -102,6 +102,7 @@ pub fn assemble(config: &PeerConfig) -> Result<Core> {
         MAX_SYNC_REPLY,
         config.p2p.outgoing_queue_mib << 20,
     )?;
+    engine.set_max_pending(config.pbft.max_pending_requests);
     Ok(Core {
         identity,
         network,
