@@ -152,6 +152,16 @@ impl PeerConfig {
         Ok(cfg)
     }
 
+    /// The multi-threaded tokio runtime the peer runs on, with
+    /// `worker_threads` threads if set (one per core otherwise).
+    pub fn runtime(&self) -> std::io::Result<tokio::runtime::Runtime> {
+        let mut runtime = tokio::runtime::Builder::new_multi_thread();
+        if let Some(n) = self.worker_threads {
+            runtime.worker_threads(n);
+        }
+        runtime.enable_all().build()
+    }
+
     /// The PBFT core configuration for replica `id` of `n`.
     pub fn pbft_config(&self, n: usize, id: u32) -> Result<cryptanet_pbft::Config> {
         let s = &self.pbft;

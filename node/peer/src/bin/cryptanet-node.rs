@@ -32,11 +32,7 @@ fn main() -> Result<()> {
     }
     let config = PeerConfig::load(&args.config)
         .with_context(|| format!("loading {}", args.config.display()))?;
-    let mut runtime = tokio::runtime::Builder::new_multi_thread();
-    if let Some(n) = config.worker_threads {
-        runtime.worker_threads(n);
-    }
-    let runtime = runtime.enable_all().build()?;
+    let runtime = config.runtime()?;
     Ok(runtime.block_on(cryptanet_node::run::run(config, shutdown_signal()))?)
 }
 

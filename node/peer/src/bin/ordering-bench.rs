@@ -101,11 +101,7 @@ fn main() -> Result<()> {
     tracing_subscriber::fmt().with_env_filter(filter).init();
     let config = PeerConfig::load(&args.config)
         .with_context(|| format!("loading {}", args.config.display()))?;
-    let mut runtime = tokio::runtime::Builder::new_multi_thread();
-    if let Some(n) = config.worker_threads {
-        runtime.worker_threads(n);
-    }
-    let runtime = runtime.enable_all().build()?;
+    let runtime = config.runtime()?;
     let report = runtime.block_on(bench(config, &args))?;
     let json = serde_json::to_string(&report)?;
     std::fs::write(&args.out, json).with_context(|| format!("writing {}", args.out.display()))?;
