@@ -131,9 +131,22 @@ pub async fn definition_tx<D: Definition>(
 
 /// Makes `def` the committed definition: each admin in `approvers` (one per
 /// org, each connected to a peer of its own org) approves it, then the
-/// first commits it. Does nothing if exactly `def` is already committed;
-/// fails if another definition holds the same name and sequence.
+/// first commits it, and each approver's peer has committed it when this
+/// returns. Does nothing if exactly `def` is already committed; fails if
+/// another definition holds the same name and sequence.
 pub async fn deploy<D: Governed>(approvers: &[Client], def: &D) -> Result<()> {
+    deploy_on(approvers, approvers, def).await
+}
+
+/// [`deploy`], then waits until the peer of every client in `watchers` has
+/// committed the definition too, so that an invoke through any of them
+/// right after finds it (a peer's ledger can be a block or two behind the
+/// committing peer's).
+pub async fn deploy_on<D: Governed>(
+    approvers: &[Client],
+    watchers: &[Client],
+    def: &D,
+) -> Result<()> {
     let first = approvers
         .first()
         .ok_or_else(|| Error::Lifecycle("no approving admins given".into()))?;
@@ -160,7 +173,13 @@ pub async fn deploy<D: Governed>(approvers: &[Client], def: &D) -> Result<()> {
             .await?;
         tracing::info!(what = D::WHAT, name = %def.name(), sequence = def.sequence(), "approved");
     }
-    definition_tx(first, D::COMMIT, def).await?;
+    let done = definition_tx(first, D::COMMIT, def).await?;
+    for watcher in watchers {
+        watcher
+            .peer()
+            .commit_status(&done.tx_id, crate::client::COMMIT_WAIT)
+            .await?;
+    }
     tracing::info!(what = D::WHAT, name = %def.name(), sequence = def.sequence(), "committed");
     Ok(())
 }

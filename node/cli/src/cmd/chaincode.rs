@@ -226,7 +226,7 @@ async fn run_async(args: ChaincodeArgs, out: &mut impl std::io::Write) -> anyhow
                 std::fs::read(&wasm).with_context(|| format!("reading {}", wasm.display()))?;
             let package = ChaincodePackage::new(&name, bytes)?.to_bytes()?;
             let orgs = lifecycle::org_names(&crypto)?;
-            let mut admins = lifecycle::org_admins(&crypto, &orgs, &peers).await?;
+            let admins = lifecycle::org_admins(&crypto, &orgs, &peers).await?;
             let mut package_id = String::new();
             for (admin, peer) in admins.iter().zip(&peers) {
                 package_id = lifecycle::install(admin, &package).await?;
@@ -255,8 +255,10 @@ async fn run_async(args: ChaincodeArgs, out: &mut impl std::io::Write) -> anyhow
                 endorsement_policy: policy,
                 package_id,
             };
-            admins.truncate(orgs.len() / 2 + 1);
-            lifecycle::deploy(&admins, &def).await?;
+            // A majority approves; every given peer has it when we return.
+            let majority = orgs.len() / 2 + 1;
+            let approvers = &admins[..majority.min(admins.len())];
+            lifecycle::deploy_on(approvers, &admins, &def).await?;
             writeln!(
                 out,
                 "committed {name} sequence {sequence} with policy {}",

@@ -239,7 +239,7 @@ async fn run_async(args: ModelArgs, out: &mut impl std::io::Write) -> anyhow::Re
             let bytes = read(&model)?;
             let model_hash = check_model(&bytes)?.hash().to_hex();
             let orgs = lifecycle::org_names(&crypto)?;
-            let mut admins = lifecycle::org_admins(&crypto, &orgs, &peers).await?;
+            let admins = lifecycle::org_admins(&crypto, &orgs, &peers).await?;
             for (admin, peer) in admins.iter().zip(&peers) {
                 lifecycle::install_model(admin, &bytes).await?;
                 writeln!(out, "installed model {model_hash} on {peer}")?;
@@ -260,14 +260,16 @@ async fn run_async(args: ModelArgs, out: &mut impl std::io::Write) -> anyhow::Re
                 model_hash,
                 sequence: current.map_or(1, |c| c.sequence + 1),
             };
-            admins.truncate(orgs.len() / 2 + 1);
-            lifecycle::deploy(&admins, &def).await?;
+            // A majority approves; every given peer has it when we return.
+            let majority = orgs.len() / 2 + 1;
+            let approvers = &admins[..majority.min(admins.len())];
+            lifecycle::deploy_on(approvers, &admins, &def).await?;
             writeln!(
                 out,
                 "model {} active for {class} (sequence {}), approved by {}",
                 def.model_hash,
                 def.sequence,
-                orgs[..admins.len()].join(", ")
+                orgs[..approvers.len()].join(", ")
             )?;
         }
         ModelCommand::Show { who, class } => {

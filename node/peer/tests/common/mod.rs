@@ -441,13 +441,25 @@ impl Net {
             endorsement_policy: policy.into(),
             package_id,
         };
-        let mut approvers = Vec::new();
-        for i in 0..self.n / 2 + 1 {
-            approvers.push(self.user(i, "admin", i).await);
+        let mut admins = Vec::new();
+        for i in 0..self.n {
+            admins.push(self.user(i, "admin", i).await);
         }
-        cryptanet_cli::lifecycle::deploy(&approvers, &def)
+        cryptanet_cli::lifecycle::deploy_on(&admins[..self.n / 2 + 1], &admins, &def)
             .await
             .unwrap_or_else(|e| panic!("deploying supply-chain: {e}\n{}", tail(&self.log(0))));
+        // Every peer has the definition now: an invoke through any of them
+        // right after must find it (it once failed with "not committed"
+        // through a peer a block behind the committing one).
+        for (i, admin) in admins.iter().enumerate() {
+            let committed = cryptanet_cli::lifecycle::committed(admin, "supply-chain")
+                .await
+                .unwrap();
+            assert!(
+                committed.is_some(),
+                "peer {i} lacks the definition after deploy"
+            );
+        }
     }
 
     /// Signed blind-write transactions endorsed by a majority of orgs.
