@@ -263,17 +263,33 @@ impl SignedMessage {
     /// Encodes and signs `message` with `key` (its batch, if any, is copied
     /// into the attachment).
     pub fn sign(key: &SigningKey, message: &Message) -> Result<SignedMessage> {
-        Self::sign_owned(key, message.clone())
+        let attachment = match message {
+            Message::Request(r) => r.payloads.clone(),
+            Message::Proposal(p) => p.batch.clone(),
+            Message::Decided(d) => d.batch.clone(),
+            _ => Vec::new(),
+        };
+        Self::sign_with(key, message, attachment)
     }
 
     /// [`SignedMessage::sign`] taking the message, so its batch moves into
     /// the attachment instead of being copied.
     pub fn sign_owned(key: &SigningKey, mut message: Message) -> Result<SignedMessage> {
-        let bytes = codec::encode(&message)?;
-        let signature = sign(key, &bytes);
         let attachment = batch_of(&mut message)
             .map(std::mem::take)
             .unwrap_or_default();
+        Self::sign_with(key, &message, attachment)
+    }
+
+    /// The body is encoded without its batch (a skipped field), so taking
+    /// the batch out first does not change the signed bytes.
+    fn sign_with(
+        key: &SigningKey,
+        message: &Message,
+        attachment: Vec<Vec<u8>>,
+    ) -> Result<SignedMessage> {
+        let bytes = codec::encode(message)?;
+        let signature = sign(key, &bytes);
         Ok(SignedMessage {
             bytes,
             signature,

@@ -62,7 +62,7 @@ impl Default for PbftSettings {
             checkpoint_interval: 32,
             watermark_window: 128,
             status_interval_ms: 500,
-            max_pending_requests: 4096,
+            max_pending_requests: crate::engine::MAX_PENDING,
         }
     }
 }

@@ -146,7 +146,8 @@ impl Replica {
             match item {
                 Ok(m) => self.send(to, m),
                 Err(msg) => {
-                    if let Ok(m) = self.sign(&msg) {
+                    // Owned: the relayed batch moves into the attachment.
+                    if let Ok(m) = crate::message::SignedMessage::sign_owned(&self.key, msg) {
                         self.send(to, m);
                     }
                 }
