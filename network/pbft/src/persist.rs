@@ -31,12 +31,6 @@ pub struct SlotRecord {
     pub prepared: Option<PreparedCert>,
     /// Whether a COMMIT was sent for (`view`, `digest`).
     pub commit_sent: bool,
-    /// Every batch this replica accepted at this seq, in any view (each
-    /// identified by its `data_hash`). A backup records the batch of
-    /// `digest` before it PREPAREs, so it can execute it and serve it to
-    /// replicas that fetch it after a view change; a new primary may record
-    /// a re-proposal whose batch it is still fetching.
-    pub batches: Vec<BatchBytes>,
 }
 
 /// The requests of one batch, encoded as byte strings.
@@ -57,7 +51,22 @@ pub enum PersistOp {
         changing_to: Option<View>,
     },
     /// A slot was accepted, prepared or committed (replaces the record).
+    /// Its batches are persisted separately, once each ([`PersistOp::Batch`]).
     Slot(SlotRecord),
+    /// A batch this replica now holds at `seq` (in any view), identified
+    /// by its data hash `digest`. A backup records the batch of a
+    /// PRE-PREPARE before it PREPAREs, so it can execute it and serve it to
+    /// replicas that fetch it after a view change. Emitted once per
+    /// (`seq`, `digest`), before the slot record that refers to it: the
+    /// slot record is rewritten at every step of the slot, the batch is not.
+    Batch {
+        /// Sequence number.
+        seq: Seq,
+        /// Its data hash.
+        digest: Digest,
+        /// The requests.
+        batch: BatchBytes,
+    },
     /// Batches up to `seq` were delivered; `state` is the chained digest.
     Executed {
         /// Last executed sequence number.
@@ -78,6 +87,8 @@ pub struct PersistedState {
     pub changing_to: Option<View>,
     /// Slots above the stable checkpoint.
     pub slots: BTreeMap<Seq, SlotRecord>,
+    /// Batches held above the stable checkpoint, by seq and data hash.
+    pub batches: BTreeMap<Seq, BTreeMap<Digest, BatchBytes>>,
     /// Last executed sequence number.
     pub last_executed: Seq,
     /// State digest at `last_executed`.
@@ -92,6 +103,7 @@ impl Default for PersistedState {
             view: 0,
             changing_to: None,
             slots: BTreeMap::new(),
+            batches: BTreeMap::new(),
             last_executed: 0,
             state: GENESIS_STATE,
             stable: CheckpointCert::genesis(),
@@ -112,6 +124,14 @@ impl PersistedState {
                     self.slots.insert(record.seq, record.clone());
                 }
             }
+            PersistOp::Batch { seq, digest, batch } => {
+                if *seq > self.stable.seq {
+                    self.batches
+                        .entry(*seq)
+                        .or_default()
+                        .insert(*digest, batch.clone());
+                }
+            }
             PersistOp::Executed { seq, state } => {
                 if *seq > self.last_executed {
                     self.last_executed = *seq;
@@ -122,6 +142,7 @@ impl PersistedState {
                 if cert.seq > self.stable.seq {
                     self.stable = cert.clone();
                     self.slots = self.slots.split_off(&(cert.seq + 1));
+                    self.batches = self.batches.split_off(&(cert.seq + 1));
                 }
             }
         }

@@ -8,11 +8,15 @@
 //! |---|---|
 //! | `view` | `PersistOp::View` |
 //! | `slot` ‖ seq (u64 BE) | `SlotRecord` |
+//! | `batch` ‖ seq (u64 BE) ‖ data hash | `BatchBytes`, written once |
 //! | `executed` | `PersistOp::Executed` |
 //! | `stable` | `CheckpointCert` |
 //! | `format` | [`FORMAT`], u32 BE |
 //!
-//! A stable checkpoint deletes the slot records at or below it.
+//! A stable checkpoint deletes the slot and batch records at or below it.
+//! A slot record is rewritten at each step of its slot (accepted,
+//! prepared, commit sent) and holds no requests; the requests, the bulk of
+//! the bytes, are written once per batch.
 
 use crate::error::{Error, Result};
 use cryptanet_pbft::{CheckpointCert, PersistOp, PersistedState, SlotRecord};
@@ -24,12 +28,14 @@ const VIEW: &[u8] = b"view";
 const EXECUTED: &[u8] = b"executed";
 const STABLE: &[u8] = b"stable";
 const SLOT: &[u8] = b"slot";
+const BATCH: &[u8] = b"batch";
 const FORMAT_KEY: &[u8] = b"format";
 
 /// On-disk format of the consensus store this build reads and writes.
 /// 2: batch digests are built from envelope hashes (block format 2).
 /// 3: signed PBFT messages carry their batch as an unsigned attachment.
-pub const FORMAT: u32 = 3;
+/// 4: batches are records of their own, apart from the slot records.
+pub const FORMAT: u32 = 4;
 
 /// The consensus store.
 pub struct ConsensusStore {
@@ -47,6 +53,13 @@ impl std::fmt::Debug for ConsensusStore {
 fn slot_key(seq: u64) -> Vec<u8> {
     let mut k = SLOT.to_vec();
     k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+fn batch_key(seq: u64, digest: &cryptanet_types::Digest) -> Vec<u8> {
+    let mut k = BATCH.to_vec();
+    k.extend_from_slice(&seq.to_be_bytes());
+    k.extend_from_slice(&digest.0);
     k
 }
 
@@ -118,10 +131,19 @@ impl ConsensusStore {
             match op {
                 PersistOp::View { .. } => batch.put(VIEW, codec::encode(op)?),
                 PersistOp::Slot(rec) => batch.put(slot_key(rec.seq), codec::encode(rec)?),
+                PersistOp::Batch {
+                    seq,
+                    digest,
+                    batch: requests,
+                } => batch.put(batch_key(*seq, digest), codec::encode(requests)?),
                 PersistOp::Executed { .. } => batch.put(EXECUTED, codec::encode(op)?),
                 PersistOp::Stable(cert) => {
                     batch.put(STABLE, codec::encode(cert)?);
                     batch.delete_range(slot_key(0), slot_key(cert.seq + 1));
+                    batch.delete_range(
+                        batch_key(0, &Default::default()),
+                        batch_key(cert.seq + 1, &Default::default()),
+                    );
                 }
             }
         }
@@ -164,6 +186,26 @@ impl ConsensusStore {
             state.apply(&PersistOp::Slot(rec));
             any = true;
         }
+        for item in self.db.prefix_iterator(BATCH) {
+            let (k, v) = item?;
+            if !k.starts_with(BATCH) {
+                break;
+            }
+            let (seq, digest) = k[BATCH.len()..]
+                .split_first_chunk::<8>()
+                .and_then(|(seq, d)| Some((u64::from_be_bytes(*seq), <[u8; 32]>::try_from(d).ok()?)))
+                .ok_or_else(|| Error::ConsensusState {
+                    path: self.path.clone(),
+                    reason: format!("batch record key of {} bytes", k.len()),
+                })?;
+            let batch = self.decode("batch record", &v)?;
+            state.apply(&PersistOp::Batch {
+                seq,
+                digest: cryptanet_types::Digest(digest),
+                batch,
+            });
+            any = true;
+        }
         Ok(any.then_some(state))
     }
 }
@@ -194,6 +236,11 @@ mod tests {
                 replica: 2,
             });
             let signed = SignedMessage::sign(&key, &pp).unwrap();
+            ops.push(PersistOp::Batch {
+                seq,
+                digest,
+                batch: cryptanet_pbft::persist::BatchBytes(batch),
+            });
             ops.push(PersistOp::Slot(SlotRecord {
                 seq,
                 view: 2,
@@ -201,13 +248,23 @@ mod tests {
                 pre_prepare: signed,
                 prepared: None,
                 commit_sent: seq % 2 == 0,
-                batches: vec![cryptanet_pbft::persist::BatchBytes(batch)],
             }));
         }
         ops.push(PersistOp::Executed {
             seq: 3,
             state: cryptanet_types::Digest::of(b"s3"),
         });
+        // A second batch at seq 4 (another view's proposal) and a stable
+        // checkpoint at 2: slots and batches at or below it go.
+        let other = vec![b"other view".to_vec()];
+        ops.push(PersistOp::Batch {
+            seq: 4,
+            digest: cryptanet_types::block::data_hash(&other),
+            batch: cryptanet_pbft::persist::BatchBytes(other),
+        });
+        let mut stable = cryptanet_pbft::CheckpointCert::genesis();
+        stable.seq = 2;
+        ops.push(PersistOp::Stable(stable));
         // Records nothing has acted on yet go without an fsync; the next
         // synced write carries them (both halves reload).
         let (early, late) = ops.split_at(ops.len() / 2);
@@ -217,6 +274,9 @@ mod tests {
             expected.apply(op);
         }
         assert_eq!(store.load().unwrap().as_ref(), Some(&expected));
+        assert_eq!(expected.slots.keys().copied().collect::<Vec<_>>(), [3, 4, 5]);
+        assert_eq!(expected.batches.keys().copied().collect::<Vec<_>>(), [3, 4, 5]);
+        assert_eq!(expected.batches[&4].len(), 2);
         drop(store);
         let store = ConsensusStore::open(dir.path(), false).unwrap();
         assert_eq!(store.load().unwrap().as_ref(), Some(&expected));
@@ -243,13 +303,13 @@ mod tests {
             let mut o = Options::default();
             o.create_if_missing(true);
             let db = DB::open(&o, dir.path()).unwrap();
-            db.put(FORMAT_KEY, 4u32.to_be_bytes()).unwrap();
+            db.put(FORMAT_KEY, 5u32.to_be_bytes()).unwrap();
         }
         let err = ConsensusStore::open(dir.path(), false)
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("store format 4, this build reads format 3"),
+            err.contains("store format 5, this build reads format 4"),
             "{err}"
         );
     }

@@ -91,9 +91,7 @@ impl Replica {
             return;
         }
         self.metrics.batches_fetched += 1;
-        if let Some(slot) = self.slots.get_mut(&seq) {
-            slot.batches.insert(digest, batch);
-        }
+        self.hold_batch(seq, digest, batch);
         let active =
             self.slots.get(&seq).is_some_and(|s| s.view == self.view) && self.changing_to.is_none();
         if active {

@@ -125,6 +125,7 @@ impl Replica {
             metrics: Metrics::default(),
             out: Vec::new(),
         };
+        let mut batches = p.batches;
         for (seq, rec) in p.slots {
             let pp = match rec.pre_prepare.open(&r.keys)? {
                 Message::PrePrepare(pp) if pp.seq == seq && pp.digest == rec.digest => pp,
@@ -138,7 +139,7 @@ impl Replica {
             slot.pre_prepare = Some((rec.pre_prepare, pp));
             slot.prepared = rec.prepared;
             slot.commit_sent = rec.commit_sent;
-            for b in rec.batches {
+            for b in batches.remove(&seq).unwrap_or_default().into_values() {
                 slot.batches.insert(data_hash(&b.0), b.0);
             }
             if rec.view == r.view {

@@ -22,6 +22,7 @@ use crate::io::{CommittedBatch, Output};
 use crate::message::{Decided, Message, PrePrepare, Proposal, SignedMessage, Vote};
 use crate::persist::{BatchBytes, PersistOp, SlotRecord};
 use crate::types::{chain_state, request_digest, ReplicaId, Seq};
+use cryptanet_types::Digest;
 
 impl Replica {
     /// A PRE-PREPARE with its batch: check the inner signature, the sender
@@ -74,7 +75,7 @@ impl Replica {
             if same && !slot.has_batch(&pp.digest) {
                 if let Some(batch) = batch {
                     // The batch we were fetching, relayed with its PRE-PREPARE.
-                    slot.batches.insert(pp.digest, batch);
+                    self.hold_batch(seq, pp.digest, batch);
                     self.endorse_slot(seq);
                     return;
                 }
@@ -93,9 +94,9 @@ impl Replica {
         slot.pre_prepare = Some((m, pp));
         slot.fetch_from = fetch_from;
         if let Some(batch) = batch {
-            slot.batches.insert(pp.digest, batch);
+            self.hold_batch(seq, pp.digest, batch);
         }
-        if slot.has_batch(&pp.digest) {
+        if self.slots.get(&seq).is_some_and(|s| s.has_batch(&pp.digest)) {
             self.endorse_slot(seq);
             return;
         }
@@ -149,13 +150,26 @@ impl Replica {
             pre_prepare: m.clone(),
             prepared: slot.prepared.clone(),
             commit_sent: slot.commit_sent,
-            batches: slot
-                .batches
-                .values()
-                .map(|b| BatchBytes(b.clone()))
-                .collect(),
         };
         self.out.push(Output::Persist(PersistOp::Slot(record)));
+    }
+
+    /// Holds `batch` (data hash `digest`) at `seq` and, if it is new there,
+    /// emits `Persist(Batch)`: each batch is written once, however often
+    /// its slot record is rewritten.
+    pub(super) fn hold_batch(&mut self, seq: Seq, digest: Digest, batch: Vec<Vec<u8>>) {
+        let Some(slot) = self.slots.get_mut(&seq) else {
+            return;
+        };
+        if slot.has_batch(&digest) {
+            return;
+        }
+        self.out.push(Output::Persist(PersistOp::Batch {
+            seq,
+            digest,
+            batch: BatchBytes(batch.clone()),
+        }));
+        slot.batches.insert(digest, batch);
     }
 
     pub(super) fn on_prepare(&mut self, m: SignedMessage, v: Vote) {

@@ -56,7 +56,7 @@ fn checkpoint_becomes_stable_and_log_is_collected_table() {
         Step {
             name: "the window moved: h + L = 6 is accepted",
             input: net.pre_prepare(0, 6, &[b"six"]),
-            expect: &["persist slot", "broadcast prepare"],
+            expect: &["persist batch", "persist slot", "broadcast prepare"],
         },
     ];
     run(&mut r, steps);

@@ -130,7 +130,6 @@ fn construction_rejects_bad_keys_and_bad_persisted_state() {
             pre_prepare: pp,
             prepared: None,
             commit_sent: false,
-            batches: vec![],
         },
     );
     let tampered = Replica::new(config(1), net.sk[1].clone(), net.pk.clone(), Some(disk));

@@ -157,6 +157,7 @@ pub(crate) fn describe(o: &Output) -> String {
         Output::Broadcast(m) => format!("broadcast {}", kind(m)),
         Output::Persist(PersistOp::View { .. }) => "persist view".into(),
         Output::Persist(PersistOp::Slot(_)) => "persist slot".into(),
+        Output::Persist(PersistOp::Batch { .. }) => "persist batch".into(),
         Output::Persist(PersistOp::Executed { seq, .. }) => format!("persist executed {seq}"),
         Output::Persist(PersistOp::Stable(c)) => format!("persist stable {}", c.seq),
         Output::Commit(c) => format!("commit {}", c.seq),

@@ -14,7 +14,7 @@ fn backup_three_phases_table() {
         Step {
             name: "pre-prepare from the primary: persist, then prepare",
             input: net.pre_prepare(0, 1, a),
-            expect: &["persist slot", "broadcast prepare"],
+            expect: &["persist batch", "persist slot", "broadcast prepare"],
         },
         Step {
             name: "a prepare from the primary itself does not count",
@@ -90,7 +90,7 @@ fn pre_prepare_acceptance_rules_table() {
         Step {
             name: "accepted",
             input: net.pre_prepare(0, 1, &[b"a"]),
-            expect: &["persist slot", "broadcast prepare"],
+            expect: &["persist batch", "persist slot", "broadcast prepare"],
         },
         Step {
             name: "same (view, seq), other batch: equivocation, no second prepare",
@@ -125,7 +125,7 @@ fn pre_prepare_acceptance_rules_table() {
         Step {
             name: "at the high watermark",
             input: net.pre_prepare(0, 4, &[b"c"]),
-            expect: &["persist slot", "broadcast prepare"],
+            expect: &["persist batch", "persist slot", "broadcast prepare"],
         },
         Step {
             name: "garbage bytes",
@@ -158,7 +158,7 @@ fn delivery_is_in_sequence_order() {
         Step {
             name: "seq 2 proposed first",
             input: net.pre_prepare(0, 2, b),
-            expect: &["persist slot", "broadcast prepare"],
+            expect: &["persist batch", "persist slot", "broadcast prepare"],
         },
         Step {
             name: "seq 2 prepared",
@@ -188,7 +188,7 @@ fn delivery_is_in_sequence_order() {
         Step {
             name: "pre-prepare 1",
             input: net.pre_prepare(0, 1, a),
-            expect: &["persist slot", "broadcast prepare"],
+            expect: &["persist batch", "persist slot", "broadcast prepare"],
         },
         Step {
             name: "seq 1 prepared and decided: 1 then 2 delivered; checkpoint at K = 2",
@@ -230,7 +230,7 @@ fn requests_are_forwarded_batched_and_deduplicated_table() {
         Step {
             name: "a forwarded request fills the batch (count 2): persist, pre-prepare",
             input: forwarded,
-            expect: &["persist slot", "broadcast proposal"],
+            expect: &["persist batch", "persist slot", "broadcast proposal"],
         },
         Step {
             name: "a request larger than a batch may be is refused",
@@ -272,7 +272,7 @@ fn requests_are_forwarded_batched_and_deduplicated_table() {
     let got: Vec<String> = out.iter().map(describe).collect();
     assert_eq!(
         got,
-        ["persist slot", "broadcast proposal"],
+        ["persist batch", "persist slot", "broadcast proposal"],
         "batch timer cuts"
     );
     let pps: Vec<_> = sent(&out);

@@ -114,7 +114,7 @@ fn a_proposed_request_is_not_relayed_the_timer_goes_straight_to_view_change() {
     // The primary proposed it (and then stalled): nothing to relay.
     let outs = r.step(net.pre_prepare(0, 1, &[b"r"]));
     let got: Vec<String> = outs.iter().map(describe).collect();
-    assert_eq!(got, ["persist slot", "broadcast prepare"]);
+    assert_eq!(got, ["persist batch", "persist slot", "broadcast prepare"]);
     let outs = r.step(Input::TimeoutElapsed {
         kind: TimeoutKind::Request,
         generation,
@@ -282,7 +282,7 @@ fn a_reproposed_batch_is_prepared_only_once_fetched_bytes_match_table() {
         Step {
             name: "the batch of the re-proposed digest: persist it, then PREPARE",
             input: fetched(1, &[b"A"], &[b"A"]),
-            expect: &["persist slot", "broadcast prepare"],
+            expect: &["persist batch", "persist slot", "broadcast prepare"],
         },
         Step {
             name: "the same batch again: already held",
@@ -328,7 +328,7 @@ fn a_reproposed_batch_is_prepared_only_once_fetched_bytes_match_table() {
         .iter()
         .map(describe)
         .collect();
-    assert_eq!(got, ["persist slot", "broadcast prepare"]);
+    assert_eq!(got, ["persist batch", "persist slot", "broadcast prepare"]);
 }
 
 #[test]
