@@ -51,23 +51,15 @@ fn push_signatures<'a>(
     items: &mut Vec<(&'a [u8], &'a Signature, PublicKey)>,
 ) -> bool {
     let now = (d.proposal.timestamp_ms / 1000) as i64;
-    let Ok(creator) = verifier.identify(&d.proposal.creator, None, now) else {
+    let Ok(creator) = verifier.public_key(&d.proposal.creator, None, now) else {
         return false;
     };
-    let mut mine = vec![(
-        d.envelope.payload.as_slice(),
-        &d.envelope.signature,
-        creator.public_key,
-    )];
+    let mut mine = vec![(d.envelope.payload.as_slice(), &d.envelope.signature, creator)];
     for e in &d.payload.endorsements {
-        let Ok(peer) = verifier.identify(&e.endorser, Some(Role::Peer), now) else {
+        let Ok(peer) = verifier.public_key(&e.endorser, Some(Role::Peer), now) else {
             return false;
         };
-        mine.push((
-            d.payload.response_bytes.as_slice(),
-            &e.signature,
-            peer.public_key,
-        ));
+        mine.push((d.payload.response_bytes.as_slice(), &e.signature, peer));
     }
     items.extend(mine);
     true

@@ -15,7 +15,9 @@
 //!    ([`Error::BadSignature`]).
 //!
 //! Steps 1 to 3 depend only on the certificate bytes, so their outcome is
-//! cached by the SHA3-256 digest of the DER; steps 4 to 6 run on every call.
+//! cached, keyed by the DER itself (its SHA3-256 digest, the identity's
+//! id, is computed once per certificate, not per call); steps 4 to 6 run on
+//! every call.
 //! The cache never changes a result, only how fast it is computed, so peers
 //! with different cache contents still agree. Time is an argument (unix
 //! seconds): the verifier reads no clock.
@@ -71,13 +73,16 @@ struct Checked {
     not_after: i64,
 }
 
+/// A cache entry: the checked certificate and its digest.
+type Cached = (Arc<Checked>, Digest);
+
 /// Checks certificates and signatures against the network's member orgs.
 ///
 /// `Verifier` is `Sync`; the cache sits behind a mutex held only for a map
 /// lookup or insert, never while verifying.
 pub struct Verifier {
     orgs: BTreeMap<String, MemberOrg>,
-    cache: Mutex<HashMap<Digest, Arc<Checked>>>,
+    cache: Mutex<HashMap<Vec<u8>, Cached>>,
     cache_limit: usize,
 }
 
@@ -147,24 +152,33 @@ impl Verifier {
         Ok(identity(&checked, role, digest, cert_der))
     }
 
+    /// The ed25519 key of `cert_der` if it is a valid certificate of a
+    /// member org at `now` with role `required` (when given): what
+    /// [`Verifier::identify`] checks, without building the [`Identity`].
+    pub fn public_key(&self, cert_der: &[u8], required: Option<Role>, now: i64) -> Result<PublicKey> {
+        let (checked, _) = self.checked(cert_der)?;
+        admit(&checked, required, now)?;
+        Ok(checked.public_key)
+    }
+
     /// How many certificates are cached now.
     pub fn cached(&self) -> usize {
         self.lock_cache().len()
     }
 
     /// The time-independent checks, from the cache when possible.
-    fn checked(&self, der: &[u8]) -> Result<(Arc<Checked>, Digest)> {
-        let digest = Digest::of(der);
-        if let Some(hit) = self.lock_cache().get(&digest) {
-            return Ok((Arc::clone(hit), digest));
+    fn checked(&self, der: &[u8]) -> Result<Cached> {
+        if let Some((hit, digest)) = self.lock_cache().get(der) {
+            return Ok((Arc::clone(hit), *digest));
         }
         let checked = Arc::new(self.check_chain(der)?);
+        let digest = Digest::of(der);
         let mut cache = self.lock_cache();
         if cache.len() >= self.cache_limit {
             cache.clear();
         }
         if self.cache_limit > 0 {
-            cache.insert(digest, Arc::clone(&checked));
+            cache.insert(der.to_vec(), (Arc::clone(&checked), digest));
         }
         Ok((checked, digest))
     }
@@ -199,7 +213,7 @@ impl Verifier {
         })
     }
 
-    fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<Digest, Arc<Checked>>> {
+    fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<Vec<u8>, Cached>> {
         // A panic while holding the lock cannot leave the map half-updated
         // in a way that matters: every entry is a complete, checked value.
         self.cache

@@ -283,6 +283,31 @@ fn cached_certificates_are_still_checked_for_time_role_and_signature() {
 }
 
 #[test]
+fn public_key_admits_exactly_what_identify_admits() {
+    let n = net();
+    let (der, key) = n.org1.issue("peer0.org1", Some("peer"));
+    let (foreign, _) = n.outsider.issue("peer0.org9", Some("peer"));
+    let cases = [
+        (&der, None, NOW),
+        (&der, Some(Role::Peer), NOW),
+        (&der, Some(Role::Client), NOW),
+        (&der, None, NOW + 400 * 86_400),
+        (&foreign, None, NOW),
+    ];
+    for _ in 0..2 {
+        // once uncached, once cached
+        for (cert, role, at) in &cases {
+            let by_identity = n.verifier.identify(cert, *role, *at).map(|i| i.public_key);
+            assert_eq!(n.verifier.public_key(cert, *role, *at), by_identity);
+        }
+    }
+    assert_eq!(
+        n.verifier.public_key(&der, None, NOW),
+        Ok(crate::crypto::PublicKey::of(&key))
+    );
+}
+
+#[test]
 fn the_cache_stays_within_its_limit() {
     let org1 = TestCa::new(1, "Org1MSP");
     let verifier = Verifier::new(&[org1.definition()])
