@@ -193,7 +193,9 @@ impl ConsensusStore {
             }
             let (seq, digest) = k[BATCH.len()..]
                 .split_first_chunk::<8>()
-                .and_then(|(seq, d)| Some((u64::from_be_bytes(*seq), <[u8; 32]>::try_from(d).ok()?)))
+                .and_then(|(seq, d)| {
+                    Some((u64::from_be_bytes(*seq), <[u8; 32]>::try_from(d).ok()?))
+                })
                 .ok_or_else(|| Error::ConsensusState {
                     path: self.path.clone(),
                     reason: format!("batch record key of {} bytes", k.len()),
@@ -274,8 +276,14 @@ mod tests {
             expected.apply(op);
         }
         assert_eq!(store.load().unwrap().as_ref(), Some(&expected));
-        assert_eq!(expected.slots.keys().copied().collect::<Vec<_>>(), [3, 4, 5]);
-        assert_eq!(expected.batches.keys().copied().collect::<Vec<_>>(), [3, 4, 5]);
+        assert_eq!(
+            expected.slots.keys().copied().collect::<Vec<_>>(),
+            [3, 4, 5]
+        );
+        assert_eq!(
+            expected.batches.keys().copied().collect::<Vec<_>>(),
+            [3, 4, 5]
+        );
         assert_eq!(expected.batches[&4].len(), 2);
         drop(store);
         let store = ConsensusStore::open(dir.path(), false).unwrap();

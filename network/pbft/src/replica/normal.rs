@@ -96,7 +96,11 @@ impl Replica {
         if let Some(batch) = batch {
             self.hold_batch(seq, pp.digest, batch);
         }
-        if self.slots.get(&seq).is_some_and(|s| s.has_batch(&pp.digest)) {
+        if self
+            .slots
+            .get(&seq)
+            .is_some_and(|s| s.has_batch(&pp.digest))
+        {
             self.endorse_slot(seq);
             return;
         }

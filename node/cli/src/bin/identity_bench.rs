@@ -62,10 +62,10 @@ fn run(root: &std::path::Path, iterations: u32) -> anyhow::Result<()> {
         Vec<u8>,
         cryptanet_types::Signature,
         cryptanet_types::PublicKey,
-    )> = (0..64u8)
+    )> = (0..1024u32)
         .map(|i| {
-            let s = &signers[usize::from(i) % signers.len()];
-            let m = vec![i; 512];
+            let s = &signers[i as usize % signers.len()];
+            let m = [i.to_le_bytes().as_slice(), &[7u8; 508]].concat();
             let sig = s.sign(&m);
             (m, sig, s.public_key())
         })
@@ -75,7 +75,15 @@ fn run(root: &std::path::Path, iterations: u32) -> anyhow::Result<()> {
         &cryptanet_types::Signature,
         &cryptanet_types::PublicKey,
     )> = batch.iter().map(|(m, s, k)| (m.as_slice(), s, k)).collect();
-    let cases: [(&str, Box<dyn Fn() -> anyhow::Result<()> + '_>); 4] = [
+    let batch_of = |n: usize| -> Box<dyn Fn() -> anyhow::Result<()> + '_> {
+        let refs = &batch_refs[..n];
+        Box::new(move || {
+            Ok(black_box(cryptanet_types::crypto::verify_batch(
+                black_box(refs),
+            ))?)
+        })
+    };
+    let cases: [(&str, Box<dyn Fn() -> anyhow::Result<()> + '_>); 7] = [
         (
             "baseline: ed25519 verify_strict only",
             Box::new(|| Ok(black_box(key.verify(black_box(&msg), &sig))?)),
@@ -94,13 +102,12 @@ fn run(root: &std::path::Path, iterations: u32) -> anyhow::Result<()> {
                 Ok(())
             }),
         ),
+        ("verify_batch of 16 signatures (per batch)", batch_of(16)),
+        ("verify_batch of 64 signatures (per batch)", batch_of(64)),
+        ("verify_batch of 256 signatures (per batch)", batch_of(256)),
         (
-            "verify_batch of 64 signatures (per batch)",
-            Box::new(|| {
-                Ok(black_box(cryptanet_types::crypto::verify_batch(
-                    black_box(&batch_refs),
-                ))?)
-            }),
+            "verify_batch of 1024 signatures (per batch)",
+            batch_of(1024),
         ),
     ];
     // Interleave the cases in rounds and report each one's median round, so
@@ -133,10 +140,12 @@ fn run(root: &std::path::Path, iterations: u32) -> anyhow::Result<()> {
         medians[2] / medians[0],
         medians[1] / medians[0]
     );
-    println!(
-        "verify_batch: {:.2} us per signature = {:.2}x the baseline's cost",
-        medians[3] / 64.0,
-        medians[3] / 64.0 / medians[0]
-    );
+    for (i, n) in [16.0, 64.0, 256.0, 1024.0].into_iter().enumerate() {
+        println!(
+            "verify_batch of {n:>4}: {:.2} us per signature = {:.2}x the baseline's cost",
+            medians[3 + i] / n,
+            medians[3 + i] / n / medians[0]
+        );
+    }
     Ok(())
 }

@@ -155,7 +155,12 @@ impl Verifier {
     /// The ed25519 key of `cert_der` if it is a valid certificate of a
     /// member org at `now` with role `required` (when given): what
     /// [`Verifier::identify`] checks, without building the [`Identity`].
-    pub fn public_key(&self, cert_der: &[u8], required: Option<Role>, now: i64) -> Result<PublicKey> {
+    pub fn public_key(
+        &self,
+        cert_der: &[u8],
+        required: Option<Role>,
+        now: i64,
+    ) -> Result<PublicKey> {
         let (checked, _) = self.checked(cert_der)?;
         admit(&checked, required, now)?;
         Ok(checked.public_key)
