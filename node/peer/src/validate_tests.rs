@@ -468,7 +468,7 @@ fn batched_signature_checks_still_find_each_forgery_in_a_large_block() {
     let peers = w.peers.clone();
     let e: Vec<&LocalIdentity> = peers.iter().take(3).collect();
     let client = w.client.clone();
-    let n = crate::validate_sigs::CHUNK_TXS * 3 + 5;
+    let n = (crate::validate_sigs::CHUNK_SIGNATURES / 3) * 3 + 5;
     let mut data: Vec<Vec<u8>> = (0..n)
         .map(|i| {
             tx(
@@ -496,7 +496,11 @@ fn batched_signature_checks_still_find_each_forgery_in_a_large_block() {
         }
         env.to_bytes().unwrap()
     };
-    let (a, b, c) = (3, crate::validate_sigs::CHUNK_TXS * 2 + 1, n - 1);
+    let (a, b, c) = (
+        3,
+        (crate::validate_sigs::CHUNK_SIGNATURES / 3) * 2 + 1,
+        n - 1,
+    );
     data[a] = forge(&data[a], 0);
     data[b] = forge(&data[b], 1);
     data[c] = forge(&data[c], 2);
