@@ -133,11 +133,7 @@ pub async fn run(
         network.clone(),
     )?);
     engine.set_endorser(serve_endorsements(endorser.clone()));
-    let gatherer = Gatherer {
-        endorser,
-        transport: transport.clone(),
-        network: network.clone(),
-    };
+    let gatherer = Gatherer::new(endorser, transport.clone(), network.clone());
     let grpc = crate::grpc::serve(&config.grpc_listen, handle, network.clone(), gatherer).await?;
     let result = engine.run(inputs, shutdown).await;
     grpc.abort();

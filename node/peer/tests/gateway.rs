@@ -335,6 +335,52 @@ async fn forged_foreign_unsatisfied_and_replayed_transactions_get_their_own_code
     // And once committed, the gateway refuses the replay outright.
     let again = c2.peer().submit(&twin_env).await.unwrap_err();
     assert!(again.to_string().contains("AlreadyExists"), "{again}");
+
+    // Concurrent endorsements through one gateway travel to each endorser
+    // in groups (one p2p request, signatures checked in a batch), yet each
+    // proposal gets its own answer: two with a bad creator signature are
+    // refused, every other one is endorsed by two orgs and commits.
+    let proposals: Vec<_> = (0..24)
+        .map(|i| {
+            let mut p = c
+                .proposal(
+                    "supply-chain",
+                    "RegisterShipment",
+                    &shipment(&format!("G{i}")),
+                )
+                .unwrap();
+            if i == 5 || i == 17 {
+                p.signature.0[9] ^= 0x10;
+            }
+            p
+        })
+        .collect();
+    let answers = futures::future::join_all(proposals.iter().map(|p| c.endorse(p, &[]))).await;
+    let mut envelopes = Vec::new();
+    for (i, answer) in answers.into_iter().enumerate() {
+        match answer {
+            Err(e) => {
+                assert!([5, 17].contains(&i), "proposal {i} refused: {e}");
+                assert!(e.to_string().contains("PermissionDenied"), "{e}");
+            }
+            Ok(e) => {
+                assert!(
+                    ![5, 17].contains(&i),
+                    "proposal {i} with a bad signature endorsed"
+                );
+                assert_eq!(e.endorsers.len(), 2, "proposal {i}");
+                envelopes.push((e.tx_id, e.sign(c.identity().signing_key())));
+            }
+        }
+    }
+    assert_eq!(envelopes.len(), 22);
+    for (_, env) in &envelopes {
+        c.peer().submit(env).await.unwrap();
+    }
+    for (tx_id, _) in &envelopes {
+        let status = c.peer().commit_status(tx_id, WAIT).await.unwrap();
+        assert_eq!(status.code, V::Valid);
+    }
 }
 
 /// Validation codes of every envelope with transaction id `tx_id` in the

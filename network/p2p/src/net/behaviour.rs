@@ -24,7 +24,7 @@ pub const ENVELOPE_PROTOCOL: StreamProtocol = StreamProtocol::new("/cryptanet/en
 /// Protocol carrying block-sync requests and responses.
 pub const SYNC_PROTOCOL: StreamProtocol = StreamProtocol::new("/cryptanet/sync/1");
 /// Protocol carrying proposals to endorsers and their answers.
-pub const ENDORSE_PROTOCOL: StreamProtocol = StreamProtocol::new("/cryptanet/endorse/1");
+pub const ENDORSE_PROTOCOL: StreamProtocol = StreamProtocol::new("/cryptanet/endorse/2");
 /// Protocol carrying PBFT batch fetches (by sequence number and digest).
 pub const BATCH_PROTOCOL: StreamProtocol = StreamProtocol::new("/cryptanet/batch/1");
 

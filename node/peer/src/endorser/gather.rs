@@ -10,13 +10,14 @@
 //! the next candidates; a refusal that is the client's fault (bad
 //! signature, chaincode error, duplicate transaction) ends the call at once.
 
+use super::asks::Asks;
 use super::system;
-use super::{EndorseAnswer, EndorseRequest, Endorser, Refusal};
+use super::{Endorser, Refusal};
 use crate::network::{Network, ReplicaInfo};
 use crate::run::unix_now;
 use cryptanet_chaincode::lifecycle::{query_committed, LIFECYCLE_NS};
 use cryptanet_chaincode::policy::{Policy, Principal, PrincipalRole, Signer};
-use cryptanet_p2p::{PeerIndex, Transport};
+use cryptanet_p2p::Transport;
 use cryptanet_proto::status::reason;
 use cryptanet_types::identity::Role;
 use cryptanet_types::{
@@ -61,10 +62,10 @@ pub struct Gathered {
 pub struct Gatherer {
     /// This peer's endorser.
     pub endorser: Arc<Endorser>,
-    /// The p2p transport to the other peers.
-    pub transport: Arc<dyn Transport>,
     /// The network's peers and orgs.
     pub network: Arc<Network>,
+    /// The asks waiting for each endorsing peer.
+    asks: Arc<Asks>,
 }
 
 /// Extra attempts after byte-different endorsements.
@@ -83,6 +84,22 @@ const FINAL: [&str; 8] = [
 ];
 
 impl Gatherer {
+    /// A gatherer asking this peer's `endorser` and, over `transport`, the
+    /// other peers of `network` (starts the per-peer ask workers, see
+    /// [`super::asks`]; needs a tokio runtime).
+    pub fn new(
+        endorser: Arc<Endorser>,
+        transport: Arc<dyn Transport>,
+        network: Arc<Network>,
+    ) -> Gatherer {
+        let asks = Arc::new(Asks::start(endorser.clone(), transport, network.clone()));
+        Gatherer {
+            endorser,
+            network,
+            asks,
+        }
+    }
+
     /// Runs a proposal on this peer only and returns the chaincode response.
     pub async fn evaluate(&self, signed_proposal: Vec<u8>) -> Result<Response, Refusal> {
         let endorser = self.endorser.clone();
@@ -298,68 +315,14 @@ impl Gatherer {
         Ok(out)
     }
 
-    /// Asks one peer for its endorsement and checks the signature.
+    /// Asks one peer for its endorsement (grouped with other asks to the
+    /// same peer, see [`super::asks`]); another peer's signature is checked.
     async fn ask(
         &self,
         replica: ReplicaInfo,
         signed_proposal: Arc<Vec<u8>>,
     ) -> Result<(Vec<u8>, Endorsement), Refusal> {
-        let answer = if replica.index == self.network.me {
-            let endorser = self.endorser.clone();
-            tokio::task::spawn_blocking(move || endorser.endorse(&signed_proposal, unix_now()))
-                .await
-                .map_err(|e| Refusal::new(reason::PEER_UNAVAILABLE, e.to_string()))?
-        } else {
-            let request = codec::encode(&EndorseRequest {
-                min_height: self.endorser.height(),
-                signed_proposal: signed_proposal.to_vec(),
-            })
-            .map_err(|e| Refusal::new(reason::MALFORMED_BYTES, e.to_string()))?;
-            let bytes = self
-                .transport
-                .request_endorsement(PeerIndex(replica.index), request)
-                .await
-                .map_err(|e| {
-                    Refusal::new(reason::PEER_UNAVAILABLE, format!("{}: {e}", replica.name))
-                })?;
-            codec::decode::<EndorseAnswer>(&bytes).map_err(|e| {
-                Refusal::new(
-                    reason::PEER_UNAVAILABLE,
-                    format!("{}: undecodable answer: {e}", replica.name),
-                )
-            })?
-        };
-        match answer {
-            EndorseAnswer::Refused(r) => Err(r),
-            EndorseAnswer::Endorsed {
-                response_bytes,
-                endorsement,
-            } => {
-                // A peer may only sign as itself, with a valid signature.
-                let ok = endorsement.endorser == replica.cert_der
-                    && self
-                        .network
-                        .verifier
-                        .verify(
-                            &endorsement.endorser,
-                            Some(Role::Peer),
-                            &response_bytes,
-                            &endorsement.signature,
-                            unix_now(),
-                        )
-                        .is_ok();
-                if !ok {
-                    return Err(Refusal::new(
-                        reason::BAD_SIGNATURE,
-                        format!(
-                            "{} returned an endorsement that does not verify",
-                            replica.name
-                        ),
-                    ));
-                }
-                Ok((response_bytes, endorsement))
-            }
-        }
+        self.asks.ask(&replica, signed_proposal).await
     }
 }
 
