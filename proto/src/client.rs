@@ -150,6 +150,82 @@ impl PeerClient {
         })
     }
 
+    /// Endorses several proposals in one call (`EndorseBatch`, at most
+    /// 1024): one outcome per proposal, in order, each what
+    /// [`PeerClient::endorse`] would have returned for it. The outer
+    /// `Result` is the call's own failure.
+    pub async fn endorse_batch(
+        &self,
+        proposals: &[SignedProposal],
+        orgs: &[String],
+    ) -> Result<Vec<Result<Endorsed>>> {
+        let requests = proposals
+            .iter()
+            .map(|p| {
+                Ok(v1::EndorseRequest {
+                    signed_proposal: Some(v1::SignedProposal {
+                        signed_proposal: cryptanet_types::codec::encode(p)?,
+                    }),
+                    endorsing_orgs: orgs.to_vec(),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let request = v1::EndorseBatchRequest { requests };
+        check_size(&request, self.limits)?;
+        let reply = self.gateway().endorse_batch(request).await?.into_inner();
+        if reply.results.len() != proposals.len() {
+            return Err(Error::MissingField {
+                field: "EndorseBatchResponse.results (one per request)",
+            });
+        }
+        Ok(reply
+            .results
+            .into_iter()
+            .map(|r| match r.result {
+                Some(v1::endorse_result::Result::Endorsed(e)) => Ok(Endorsed {
+                    tx_id: tx_id_from_wire(&e.tx_id)?,
+                    result: response_from_wire(e.result)?,
+                    prepared_transaction: e.prepared_transaction,
+                    endorsers: e.endorsers,
+                }),
+                Some(v1::endorse_result::Result::Error(e)) => Err(item_error(e)),
+                None => Err(Error::MissingField {
+                    field: "EndorseResult.result",
+                }),
+            })
+            .collect())
+    }
+
+    /// Submits several signed envelopes in one call (`SubmitBatch`, at
+    /// most 1024): one outcome per envelope, in order, each what
+    /// [`PeerClient::submit`] would have returned for it.
+    pub async fn submit_batch(&self, envelopes: &[Envelope]) -> Result<Vec<Result<Digest>>> {
+        let request = v1::SubmitBatchRequest {
+            envelopes: envelopes
+                .iter()
+                .map(Envelope::to_bytes)
+                .collect::<std::result::Result<_, _>>()?,
+        };
+        check_size(&request, self.limits)?;
+        let reply = self.gateway().submit_batch(request).await?.into_inner();
+        if reply.results.len() != envelopes.len() {
+            return Err(Error::MissingField {
+                field: "SubmitBatchResponse.results (one per envelope)",
+            });
+        }
+        Ok(reply
+            .results
+            .into_iter()
+            .map(|r| match r.result {
+                Some(v1::submit_result::Result::TxId(id)) => tx_id_from_wire(&id),
+                Some(v1::submit_result::Result::Error(e)) => Err(item_error(e)),
+                None => Err(Error::MissingField {
+                    field: "SubmitResult.result",
+                }),
+            })
+            .collect())
+    }
+
     /// Submits a signed envelope for ordering; returns its tx id.
     pub async fn submit(&self, envelope: &Envelope) -> Result<Digest> {
         let request = v1::SubmitRequest {
@@ -199,5 +275,18 @@ impl PeerClient {
             start_block,
         };
         Ok(self.gateway().chaincode_events(request).await?.into_inner())
+    }
+}
+
+/// A batch item's error, shaped as the unary call's would be.
+fn item_error(e: v1::BatchItemError) -> Error {
+    Error::Rpc {
+        code: tonic::Code::from(e.grpc_code),
+        message: e
+            .detail
+            .as_ref()
+            .map(|d| d.message.clone())
+            .unwrap_or_default(),
+        detail: e.detail,
     }
 }

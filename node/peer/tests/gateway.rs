@@ -381,6 +381,61 @@ async fn forged_foreign_unsatisfied_and_replayed_transactions_get_their_own_code
         let status = c.peer().commit_status(tx_id, WAIT).await.unwrap();
         assert_eq!(status.code, V::Valid);
     }
+
+    // The same through the batch calls: EndorseBatch answers each proposal
+    // as Endorse would (a bad signature refused alone), and SubmitBatch
+    // each envelope as Submit would (a forged envelope signature and an
+    // already committed transaction refused alone, in place).
+    let proposals: Vec<_> = (0..6)
+        .map(|i| {
+            let mut p = c
+                .proposal(
+                    "supply-chain",
+                    "RegisterShipment",
+                    &shipment(&format!("B{i}")),
+                )
+                .unwrap();
+            if i == 2 {
+                p.signature.0[1] ^= 0x01;
+            }
+            p
+        })
+        .collect();
+    let endorsed = c.peer().endorse_batch(&proposals, &[]).await.unwrap();
+    assert_eq!(endorsed.len(), 6);
+    let refused = endorsed[2].as_ref().unwrap_err().to_string();
+    assert!(refused.contains("PermissionDenied"), "{refused}");
+    let mut batch: Vec<Envelope> = endorsed
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 2)
+        .map(|(i, e)| {
+            let e = e.as_ref().unwrap_or_else(|e| panic!("proposal {i}: {e}"));
+            assert_eq!(e.endorsers.len(), 2);
+            e.sign(c.identity().signing_key())
+        })
+        .collect();
+    batch[1].signature.0[5] ^= 0x02;
+    batch.push(envelopes[0].1.clone()); // committed above
+    let submitted = c.peer().submit_batch(&batch).await.unwrap();
+    assert_eq!(submitted.len(), 6);
+    for (i, outcome) in submitted.iter().enumerate() {
+        match i {
+            1 => {
+                let e = outcome.as_ref().unwrap_err().to_string();
+                assert!(e.contains("PermissionDenied"), "{e}");
+            }
+            5 => {
+                let e = outcome.as_ref().unwrap_err().to_string();
+                assert!(e.contains("AlreadyExists"), "{e}");
+            }
+            _ => {
+                let tx_id = outcome.as_ref().unwrap();
+                let status = c.peer().commit_status(tx_id, WAIT).await.unwrap();
+                assert_eq!(status.code, V::Valid, "envelope {i}");
+            }
+        }
+    }
 }
 
 /// Validation codes of every envelope with transaction id `tx_id` in the

@@ -31,6 +31,14 @@ fn malformed(what: &str, e: impl std::fmt::Display) -> Status {
     )
 }
 
+/// One batch item's error, as the unary call's status carries it.
+fn item_error(status: &Status) -> v1::BatchItemError {
+    v1::BatchItemError {
+        grpc_code: status.code() as i32,
+        detail: cryptanet_proto::status::error_detail(status).ok().flatten(),
+    }
+}
+
 fn signed_proposal(bytes: &[u8]) -> Result<SignedProposal, Status> {
     codec::decode(bytes).map_err(|e| malformed("signed_proposal", e))
 }
@@ -100,6 +108,43 @@ impl Gateway for TestGateway {
             }),
             tx_id: convert::tx_id_to_wire(&proposal.tx_id()),
         }))
+    }
+
+    async fn endorse_batch(
+        &self,
+        request: Request<v1::EndorseBatchRequest>,
+    ) -> Result<Response<v1::EndorseBatchResponse>, Status> {
+        let mut results = Vec::new();
+        for r in request.into_inner().requests {
+            let result = match self.endorse(Request::new(r)).await {
+                Ok(e) => v1::endorse_result::Result::Endorsed(e.into_inner()),
+                Err(s) => v1::endorse_result::Result::Error(item_error(&s)),
+            };
+            results.push(v1::EndorseResult {
+                result: Some(result),
+            });
+        }
+        Ok(Response::new(v1::EndorseBatchResponse { results }))
+    }
+
+    async fn submit_batch(
+        &self,
+        request: Request<v1::SubmitBatchRequest>,
+    ) -> Result<Response<v1::SubmitBatchResponse>, Status> {
+        let mut results = Vec::new();
+        for envelope in request.into_inner().envelopes {
+            let result = match self
+                .submit(Request::new(v1::SubmitRequest { envelope }))
+                .await
+            {
+                Ok(r) => v1::submit_result::Result::TxId(r.into_inner().tx_id),
+                Err(s) => v1::submit_result::Result::Error(item_error(&s)),
+            };
+            results.push(v1::SubmitResult {
+                result: Some(result),
+            });
+        }
+        Ok(Response::new(v1::SubmitBatchResponse { results }))
     }
 
     async fn submit(

@@ -7,7 +7,8 @@ use crate::run::unix_now;
 use cryptanet_proto::convert::{tx_id_from_wire, tx_id_to_wire};
 use cryptanet_proto::status::{error, reason as reasons, with_detail};
 use cryptanet_proto::v1::{self, gateway_server};
-use cryptanet_types::{codec, Envelope, Proposal, TxPayload};
+use cryptanet_types::crypto::verify_groups;
+use cryptanet_types::{codec, Digest, Envelope, Proposal, PublicKey, Signature, TxPayload};
 use std::pin::Pin;
 use std::time::Duration;
 use tokio_stream::Stream;
@@ -26,9 +27,51 @@ fn wire_response(r: cryptanet_types::Response) -> v1::Response {
     }
 }
 
-/// The gRPC status for an endorsement refusal: the code follows the
-/// reason; the detail carries the reason and the endorser concerned.
-fn refusal_status(r: &Refusal, endorser: Option<String>) -> Status {
+/// Most items in one EndorseBatch or SubmitBatch call.
+pub const MAX_BATCH_ITEMS: usize = 1024;
+
+/// Why one request failed: the gRPC code and the detail its status carries
+/// (a unary call's status, or one item of a batch call).
+struct Failed {
+    code: Code,
+    detail: v1::ErrorDetail,
+}
+
+impl Failed {
+    fn new(code: Code, reason: &str, message: impl Into<String>) -> Failed {
+        Failed {
+            code,
+            detail: v1::ErrorDetail {
+                code: reason.to_owned(),
+                message: message.into(),
+                endorser: None,
+            },
+        }
+    }
+
+    fn status(&self) -> Status {
+        with_detail(self.code, self.detail.message.clone(), &self.detail)
+    }
+
+    fn wire(self) -> v1::BatchItemError {
+        v1::BatchItemError {
+            grpc_code: self.code as i32,
+            detail: Some(self.detail),
+        }
+    }
+}
+
+fn too_many(n: usize) -> Status {
+    error(
+        Code::InvalidArgument,
+        reasons::INVALID_FIELD,
+        format!("{n} items in one batch; at most {MAX_BATCH_ITEMS}"),
+    )
+}
+
+/// An endorsement refusal: the code follows the reason; the detail carries
+/// the reason and the endorser concerned.
+fn refusal_failed(r: &Refusal, endorser: Option<String>) -> Failed {
     let code = match r.reason.as_str() {
         reasons::MALFORMED_BYTES | reasons::INVALID_FIELD => Code::InvalidArgument,
         reasons::BAD_SIGNATURE | reasons::NOT_A_MEMBER | reasons::NOT_AN_ADMIN => {
@@ -41,18 +84,160 @@ fn refusal_status(r: &Refusal, endorser: Option<String>) -> Status {
         reasons::LIFECYCLE_STATE => Code::FailedPrecondition,
         _ => Code::Unknown,
     };
-    with_detail(
+    Failed {
         code,
-        r.message.clone(),
-        &v1::ErrorDetail {
+        detail: v1::ErrorDetail {
             code: r.reason.clone(),
             message: r.message.clone(),
             endorser,
         },
-    )
+    }
 }
 
 type EventStream = Pin<Box<dyn Stream<Item = Result<v1::ChaincodeEventsResponse, Status>> + Send>>;
+
+/// An envelope as far as Submit checks it before ordering.
+struct Admitted {
+    bytes: Vec<u8>,
+    envelope: Envelope,
+    key: PublicKey,
+    tx_id: Digest,
+}
+
+impl Gateway {
+    /// Endorse, for one request.
+    async fn endorse_one(&self, req: v1::EndorseRequest) -> Result<v1::EndorseResponse, Failed> {
+        let bytes = req
+            .signed_proposal
+            .ok_or_else(|| {
+                Failed::new(
+                    Code::InvalidArgument,
+                    reasons::INVALID_FIELD,
+                    "signed_proposal is required",
+                )
+            })?
+            .signed_proposal;
+        let gathered = self
+            .0
+            .gatherer
+            .endorse(bytes, &req.endorsing_orgs)
+            .await
+            .map_err(|f| refusal_failed(&f.refusal, f.endorser))?;
+        Ok(v1::EndorseResponse {
+            prepared_transaction: gathered.prepared,
+            endorsers: gathered
+                .endorsers
+                .into_iter()
+                .map(|r| v1::EndorserInfo {
+                    msp_id: r.msp_id,
+                    peer: r.name,
+                    certificate: r.cert_der,
+                })
+                .collect(),
+            result: Some(wire_response(gathered.response)),
+            tx_id: tx_id_to_wire(&gathered.tx_id),
+        })
+    }
+
+    /// Submit, for each of `envelopes`: refuses what validation would
+    /// certainly reject (malformed bytes, strangers, bad signatures, ids
+    /// already committed) before it costs ordering, then hands the rest to
+    /// the ordering service. The creators' signatures are checked in
+    /// batches (a bad one is found by bisection and refused alone).
+    async fn submit_many(&self, envelopes: Vec<Vec<u8>>) -> Vec<Result<Digest, Failed>> {
+        let now = unix_now();
+        let admitted: Vec<Result<Admitted, Failed>> =
+            envelopes.into_iter().map(|b| self.admit(b, now)).collect();
+        let items: Vec<(&[u8], &Signature, &PublicKey)> = admitted
+            .iter()
+            .flatten()
+            .map(|a| (a.envelope.payload.as_slice(), &a.envelope.signature, &a.key))
+            .collect();
+        let singles: Vec<std::ops::Range<usize>> = (0..items.len()).map(|i| i..i + 1).collect();
+        let mut signed = verify_groups(&items, &singles, 64).into_iter();
+        let mut out = Vec::with_capacity(admitted.len());
+        for a in admitted {
+            let outcome = match a {
+                Err(f) => Err(f),
+                Ok(a) if signed.next() != Some(true) => {
+                    let _ = a;
+                    Err(Failed::new(
+                        Code::PermissionDenied,
+                        reasons::BAD_SIGNATURE,
+                        "envelope signature: signature does not verify",
+                    ))
+                }
+                Ok(a) => self.order(a).await,
+            };
+            out.push(outcome);
+        }
+        out
+    }
+
+    /// Decodes an envelope and identifies its creator.
+    fn admit(&self, bytes: Vec<u8>, now: i64) -> Result<Admitted, Failed> {
+        let malformed = |what: &str| {
+            Failed::new(
+                Code::InvalidArgument,
+                reasons::MALFORMED_BYTES,
+                format!("malformed {what}"),
+            )
+        };
+        let envelope = Envelope::from_bytes(&bytes).map_err(|_| malformed("envelope"))?;
+        let payload: TxPayload =
+            codec::decode(&envelope.payload).map_err(|_| malformed("transaction payload"))?;
+        let proposal: Proposal =
+            codec::decode(&payload.proposal_bytes).map_err(|_| malformed("proposal"))?;
+        let key = self
+            .0
+            .network
+            .verifier
+            .public_key(&proposal.creator, None, now)
+            .map_err(|e| {
+                Failed::new(
+                    Code::PermissionDenied,
+                    reasons::BAD_SIGNATURE,
+                    format!("envelope signature: {e}"),
+                )
+            })?;
+        Ok(Admitted {
+            tx_id: proposal.tx_id(),
+            bytes,
+            envelope,
+            key,
+        })
+    }
+
+    /// Hands a checked envelope to ordering unless its id is committed.
+    async fn order(&self, a: Admitted) -> Result<Digest, Failed> {
+        let committed = {
+            let ledger = self
+                .0
+                .engine
+                .ledger
+                .read()
+                .unwrap_or_else(|e| e.into_inner());
+            ledger.contains_tx(&a.tx_id).map_err(|e| {
+                Failed::new(Code::Internal, reasons::PEER_UNAVAILABLE, e.to_string())
+            })?
+        };
+        if committed {
+            return Err(Failed::new(
+                Code::AlreadyExists,
+                reasons::DUPLICATE_TXID,
+                format!("transaction {} is already committed", a.tx_id),
+            ));
+        }
+        self.0.engine.submit.send(a.bytes).await.map_err(|_| {
+            Failed::new(
+                Code::Unavailable,
+                reasons::PEER_UNAVAILABLE,
+                "peer is shutting down",
+            )
+        })?;
+        Ok(a.tx_id)
+    }
+}
 
 #[tonic::async_trait]
 impl gateway_server::Gateway for Gateway {
@@ -66,7 +251,7 @@ impl gateway_server::Gateway for Gateway {
             .gatherer
             .evaluate(bytes)
             .await
-            .map_err(|r| refusal_status(&r, None))?;
+            .map_err(|r| refusal_failed(&r, None).status())?;
         Ok(Response::new(v1::EvaluateResponse {
             result: Some(wire_response(response)),
         }))
@@ -76,37 +261,33 @@ impl gateway_server::Gateway for Gateway {
         &self,
         request: Request<v1::EndorseRequest>,
     ) -> Result<Response<v1::EndorseResponse>, Status> {
-        let req = request.into_inner();
-        let bytes = req
-            .signed_proposal
-            .ok_or_else(|| {
-                error(
-                    Code::InvalidArgument,
-                    reasons::INVALID_FIELD,
-                    "signed_proposal is required",
-                )
-            })?
-            .signed_proposal;
-        let gathered = self
-            .0
-            .gatherer
-            .endorse(bytes, &req.endorsing_orgs)
+        self.endorse_one(request.into_inner())
             .await
-            .map_err(|f| refusal_status(&f.refusal, f.endorser))?;
-        Ok(Response::new(v1::EndorseResponse {
-            prepared_transaction: gathered.prepared,
-            endorsers: gathered
-                .endorsers
-                .into_iter()
-                .map(|r| v1::EndorserInfo {
-                    msp_id: r.msp_id,
-                    peer: r.name,
-                    certificate: r.cert_der,
-                })
-                .collect(),
-            result: Some(wire_response(gathered.response)),
-            tx_id: tx_id_to_wire(&gathered.tx_id),
-        }))
+            .map(Response::new)
+            .map_err(|f| f.status())
+    }
+
+    async fn endorse_batch(
+        &self,
+        request: Request<v1::EndorseBatchRequest>,
+    ) -> Result<Response<v1::EndorseBatchResponse>, Status> {
+        let requests = request.into_inner().requests;
+        if requests.len() > MAX_BATCH_ITEMS {
+            return Err(too_many(requests.len()));
+        }
+        // Concurrently: the asks for each endorsing peer group themselves.
+        let outcomes =
+            futures::future::join_all(requests.into_iter().map(|r| self.endorse_one(r))).await;
+        let results = outcomes
+            .into_iter()
+            .map(|o| v1::EndorseResult {
+                result: Some(match o {
+                    Ok(endorsed) => v1::endorse_result::Result::Endorsed(endorsed),
+                    Err(f) => v1::endorse_result::Result::Error(f.wire()),
+                }),
+            })
+            .collect();
+        Ok(Response::new(v1::EndorseBatchResponse { results }))
     }
 
     async fn submit(
@@ -114,66 +295,35 @@ impl gateway_server::Gateway for Gateway {
         request: Request<v1::SubmitRequest>,
     ) -> Result<Response<v1::SubmitResponse>, Status> {
         let bytes = request.into_inner().envelope;
-        let malformed = |what: &str| {
-            error(
-                Code::InvalidArgument,
-                reasons::MALFORMED_BYTES,
-                format!("malformed {what}"),
-            )
-        };
-        let envelope = Envelope::from_bytes(&bytes).map_err(|_| malformed("envelope"))?;
-        let payload: TxPayload =
-            codec::decode(&envelope.payload).map_err(|_| malformed("transaction payload"))?;
-        let proposal: Proposal =
-            codec::decode(&payload.proposal_bytes).map_err(|_| malformed("proposal"))?;
-        // Refuse what validation would certainly reject, before it costs
-        // ordering: strangers and bad signatures.
-        self.0
-            .network
-            .verifier
-            .verify(
-                &proposal.creator,
-                None,
-                &envelope.payload,
-                &envelope.signature,
-                unix_now(),
-            )
-            .map_err(|e| {
-                error(
-                    Code::PermissionDenied,
-                    reasons::BAD_SIGNATURE,
-                    format!("envelope signature: {e}"),
-                )
-            })?;
-        let tx_id = proposal.tx_id();
-        let committed = {
-            let ledger = self
-                .0
-                .engine
-                .ledger
-                .read()
-                .unwrap_or_else(|e| e.into_inner());
-            ledger
-                .contains_tx(&tx_id)
-                .map_err(|e| Status::internal(e.to_string()))?
-        };
-        if committed {
-            return Err(error(
-                Code::AlreadyExists,
-                reasons::DUPLICATE_TXID,
-                format!("transaction {tx_id} is already committed"),
-            ));
+        match self.submit_many(vec![bytes]).await.pop() {
+            Some(Ok(tx_id)) => Ok(Response::new(v1::SubmitResponse {
+                tx_id: tx_id_to_wire(&tx_id),
+            })),
+            Some(Err(f)) => Err(f.status()),
+            None => Err(Status::internal("no outcome")),
         }
-        self.0.engine.submit.send(bytes).await.map_err(|_| {
-            error(
-                Code::Unavailable,
-                reasons::PEER_UNAVAILABLE,
-                "peer is shutting down",
-            )
-        })?;
-        Ok(Response::new(v1::SubmitResponse {
-            tx_id: tx_id_to_wire(&tx_id),
-        }))
+    }
+
+    async fn submit_batch(
+        &self,
+        request: Request<v1::SubmitBatchRequest>,
+    ) -> Result<Response<v1::SubmitBatchResponse>, Status> {
+        let envelopes = request.into_inner().envelopes;
+        if envelopes.len() > MAX_BATCH_ITEMS {
+            return Err(too_many(envelopes.len()));
+        }
+        let results = self
+            .submit_many(envelopes)
+            .await
+            .into_iter()
+            .map(|o| v1::SubmitResult {
+                result: Some(match o {
+                    Ok(tx_id) => v1::submit_result::Result::TxId(tx_id_to_wire(&tx_id)),
+                    Err(f) => v1::submit_result::Result::Error(f.wire()),
+                }),
+            })
+            .collect();
+        Ok(Response::new(v1::SubmitBatchResponse { results }))
     }
 
     async fn commit_status(
