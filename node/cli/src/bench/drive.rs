@@ -9,6 +9,7 @@ use super::tracker::Tracker;
 use crate::client::Client;
 use cryptanet_proto::convert::tx_id_to_wire;
 use cryptanet_proto::v1::SubmitRequest;
+use cryptanet_types::{Digest, Envelope, SignedProposal};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -147,21 +148,180 @@ pub async fn run_one(item: Item, target: &Target) -> Outcome {
     }
 }
 
-async fn run_counted(item: Item, target: &Target, progress: &Progress) -> Outcome {
-    progress.started.fetch_add(1, Relaxed);
-    let outcome = run_one(item, target).await;
-    let ok = matches!(
-        outcome,
-        Outcome::Committed { code: "VALID", .. } | Outcome::Answered { .. }
-    );
-    if ok {
-        progress.ok.fetch_add(1, Relaxed);
-        let us = progress.base.elapsed().as_micros() as u64;
-        progress.last_ok_us.fetch_max(us.max(1), Relaxed);
-    } else {
-        progress.failed.fetch_add(1, Relaxed);
+/// Sends a batch of items of one kind on one gateway with the batch calls
+/// (`EndorseBatch`, then `SubmitBatch`), each item measured from the
+/// batch's first call to its own commit. Queries go one by one.
+pub async fn run_batch(items: Vec<Item>, target: &Target) -> Vec<Outcome> {
+    let start = Instant::now();
+    let committed = |rx: tokio::sync::oneshot::Receiver<_>| async {
+        match tokio::time::timeout(target.commit_timeout, rx).await {
+            Ok(Ok((at, code))) => Outcome::Committed {
+                code,
+                latency: Instant::saturating_duration_since(&at, start),
+            },
+            _ => Outcome::TimedOut,
+        }
+    };
+    let n = items.len();
+    let Some(gateway) = items.first().map(Item::gateway) else {
+        return Vec::new();
+    };
+    let client = &target.clients[gateway];
+    let rpc_failed = |call: &str, e: &crate::Error| Outcome::Rpc {
+        label: label(call, e),
+    };
+    // Envelopes to submit, each with its tx id; items that failed before
+    // (endorsement) already have their outcome.
+    let mut outcomes: Vec<Option<Outcome>> = vec![None; n];
+    let mut envelopes: Vec<(usize, Digest, Envelope)> = Vec::with_capacity(n);
+    let proposals: Vec<(usize, Digest, SignedProposal)> = items
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, item)| match item {
+            Item::Submit {
+                tx_id, envelope, ..
+            } => {
+                match Envelope::from_bytes(&envelope) {
+                    Ok(e) => envelopes.push((i, tx_id, e)),
+                    Err(e) => outcomes[i] = Some(rpc_failed("submit", &crate::Error::Types(e))),
+                }
+                None
+            }
+            Item::Invoke {
+                tx_id, proposal, ..
+            } => Some((i, tx_id, proposal)),
+            Item::Query { .. } => {
+                outcomes[i] = Some(Outcome::Rpc {
+                    label: "evaluate:not batched".into(),
+                });
+                None
+            }
+        })
+        .collect();
+    if !proposals.is_empty() {
+        let signed: Vec<SignedProposal> = proposals.iter().map(|(_, _, p)| p.clone()).collect();
+        match client.peer().endorse_batch(&signed, &[]).await {
+            Err(e) => {
+                let e = crate::Error::Rpc(e);
+                for (i, ..) in &proposals {
+                    outcomes[*i] = Some(rpc_failed("endorse", &e));
+                }
+            }
+            Ok(answers) => {
+                for ((i, tx_id, _), answer) in proposals.into_iter().zip(answers) {
+                    match answer {
+                        Ok(endorsed) => envelopes.push((
+                            i,
+                            tx_id,
+                            endorsed.sign(client.identity().signing_key()),
+                        )),
+                        Err(e) => outcomes[i] = Some(rpc_failed("endorse", &crate::Error::Rpc(e))),
+                    }
+                }
+            }
+        }
     }
-    outcome
+    let waits: Vec<(usize, String, _)> = envelopes
+        .iter()
+        .map(|(i, tx_id, _)| {
+            let wire = tx_id_to_wire(tx_id);
+            let rx = target.tracker.register(wire.clone());
+            (*i, wire, rx)
+        })
+        .collect();
+    let batch: Vec<Envelope> = envelopes.into_iter().map(|(.., e)| e).collect();
+    let submitted = if batch.is_empty() {
+        Ok(Vec::new())
+    } else {
+        client.peer().submit_batch(&batch).await
+    };
+    let mut pending = Vec::new();
+    match submitted {
+        Err(e) => {
+            let e = crate::Error::Rpc(e);
+            for (i, wire, _) in waits {
+                target.tracker.forget(&wire);
+                outcomes[i] = Some(rpc_failed("submit", &e));
+            }
+        }
+        Ok(results) => {
+            for ((i, wire, rx), result) in waits.into_iter().zip(results) {
+                match result {
+                    Ok(_) => pending.push((i, rx)),
+                    Err(e) => {
+                        target.tracker.forget(&wire);
+                        outcomes[i] = Some(rpc_failed("submit", &crate::Error::Rpc(e)));
+                    }
+                }
+            }
+        }
+    }
+    let done = futures::future::join_all(
+        pending
+            .into_iter()
+            .map(|(i, rx)| async move { (i, committed(rx).await) }),
+    )
+    .await;
+    for (i, o) in done {
+        outcomes[i] = Some(o);
+    }
+    outcomes
+        .into_iter()
+        .map(|o| o.unwrap_or(Outcome::TimedOut))
+        .collect()
+}
+
+/// Runs a group (one item: the unary calls; more: the batch calls) and
+/// counts its outcomes.
+async fn run_counted(
+    group: Vec<(usize, Item)>,
+    target: &Target,
+    progress: &Progress,
+) -> Vec<(usize, Outcome)> {
+    progress.started.fetch_add(group.len(), Relaxed);
+    let (indices, items): (Vec<usize>, Vec<Item>) = group.into_iter().unzip();
+    let outcomes = if items.len() == 1 {
+        let item = items.into_iter().next().map(|i| run_one(i, target));
+        match item {
+            Some(f) => vec![f.await],
+            None => Vec::new(),
+        }
+    } else {
+        run_batch(items, target).await
+    };
+    for outcome in &outcomes {
+        let ok = matches!(
+            outcome,
+            Outcome::Committed { code: "VALID", .. } | Outcome::Answered { .. }
+        );
+        if ok {
+            progress.ok.fetch_add(1, Relaxed);
+            let us = progress.base.elapsed().as_micros() as u64;
+            progress.last_ok_us.fetch_max(us.max(1), Relaxed);
+        } else {
+            progress.failed.fetch_add(1, Relaxed);
+        }
+    }
+    indices.into_iter().zip(outcomes).collect()
+}
+
+/// Splits numbered items into groups of at most `size` items that share a
+/// gateway (and so can go in one batch call), in order of their first item.
+pub fn group(items: Vec<Item>, size: usize) -> Vec<Vec<(usize, Item)>> {
+    let size = size.max(1);
+    let mut open: std::collections::BTreeMap<usize, Vec<(usize, Item)>> = Default::default();
+    let mut groups: Vec<Vec<(usize, Item)>> = Vec::new();
+    for (i, item) in items.into_iter().enumerate() {
+        let gateway = item.gateway();
+        let g = open.entry(gateway).or_default();
+        g.push((i, item));
+        if g.len() >= size {
+            groups.extend(open.remove(&gateway));
+        }
+    }
+    groups.extend(open.into_values().filter(|g| !g.is_empty()));
+    groups.sort_by_key(|g| g.first().map_or(usize::MAX, |(i, _)| *i));
+    groups
 }
 
 /// Prints `label` and the counters to stderr every second until dropped.
@@ -191,10 +351,16 @@ fn progress_line(
     })
 }
 
-/// Starts item `i` at `i / rate` seconds after the first, whatever is in
-/// flight (up to [`MAX_IN_FLIGHT`]), and waits for all of them.
-pub async fn open_loop(items: Vec<Item>, rate: f64, target: Arc<Target>, label: String) -> Run {
-    let n = items.len();
+/// Starts the group holding item `i` at `i / rate` seconds after the
+/// first, whatever is in flight (up to [`MAX_IN_FLIGHT`] groups), and waits
+/// for all of them. Groups of one item use the unary calls.
+pub async fn open_loop(
+    groups: Vec<Vec<(usize, Item)>>,
+    rate: f64,
+    target: Arc<Target>,
+    label: String,
+) -> Run {
+    let n = groups.iter().map(Vec::len).sum();
     let progress = Arc::new(Progress::new());
     let printer = progress_line(label, n, progress.clone());
     let limit = Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT));
@@ -202,8 +368,9 @@ pub async fn open_loop(items: Vec<Item>, rate: f64, target: Arc<Target>, label: 
     let start = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     let mut behind = Duration::ZERO;
-    for (i, item) in items.into_iter().enumerate() {
-        let due = start + interval.mul_f64(i as f64);
+    for group in groups {
+        let first = group.first().map_or(0, |(i, _)| *i);
+        let due = start + interval.mul_f64(first as f64);
         tokio::time::sleep_until(due.into()).await;
         let Ok(permit) = limit.clone().acquire_owned().await else {
             break;
@@ -212,12 +379,12 @@ pub async fn open_loop(items: Vec<Item>, rate: f64, target: Arc<Target>, label: 
         let (target, progress) = (target.clone(), progress.clone());
         tasks.spawn(async move {
             let _permit = permit;
-            (i, run_counted(item, &target, &progress).await)
+            run_counted(group, &target, &progress).await
         });
     }
     let mut outcomes = vec![Outcome::TimedOut; n];
     while let Some(done) = tasks.join_next().await {
-        if let Ok((i, o)) = done {
+        for (i, o) in done.unwrap_or_default() {
             outcomes[i] = o;
         }
     }
@@ -230,18 +397,18 @@ pub async fn open_loop(items: Vec<Item>, rate: f64, target: Arc<Target>, label: 
     }
 }
 
-/// `concurrency` clients each take the next item as soon as their previous
-/// one ended, until the items run out.
+/// `concurrency` clients each take the next group as soon as their previous
+/// one ended, until the groups run out.
 pub async fn closed_loop(
-    items: Vec<Item>,
+    groups: Vec<Vec<(usize, Item)>>,
     concurrency: usize,
     target: Arc<Target>,
     label: String,
 ) -> Run {
-    let n = items.len();
+    let n = groups.iter().map(Vec::len).sum();
     let progress = Arc::new(Progress::new());
     let printer = progress_line(label, n, progress.clone());
-    let queue = Arc::new(std::sync::Mutex::new(items.into_iter().enumerate()));
+    let queue = Arc::new(std::sync::Mutex::new(groups.into_iter()));
     let start = Instant::now();
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..concurrency.max(1) {
@@ -250,8 +417,8 @@ pub async fn closed_loop(
             let mut mine = Vec::new();
             loop {
                 let next = queue.lock().unwrap_or_else(|e| e.into_inner()).next();
-                let Some((i, item)) = next else { break };
-                mine.push((i, run_counted(item, &target, &progress).await));
+                let Some(group) = next else { break };
+                mine.extend(run_counted(group, &target, &progress).await);
             }
             mine
         });

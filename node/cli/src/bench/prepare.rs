@@ -42,6 +42,17 @@ pub enum Item {
     },
 }
 
+impl Item {
+    /// The gateway (and signing client) index.
+    pub fn gateway(&self) -> usize {
+        match self {
+            Item::Submit { gateway, .. }
+            | Item::Invoke { gateway, .. }
+            | Item::Query { gateway, .. } => *gateway,
+        }
+    }
+}
+
 /// A shipment registered for the benchmark: its id and the index of the
 /// org (and gateway) that is its custodian.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -16,6 +16,8 @@ pub struct RunReport {
     pub offered_rate: Option<f64>,
     /// Clients of a closed loop.
     pub concurrency: Option<usize>,
+    /// Transactions per batch call (1: the unary calls).
+    pub batch: usize,
     /// Counts, rate, latency.
     pub summary: Summary,
     /// Seconds from the first send to the last success.
@@ -41,6 +43,7 @@ impl RunReport {
             "mode": self.mode,
             "offered_rate": self.offered_rate,
             "concurrency": self.concurrency,
+            "batch": self.batch,
             "sent": s.sent,
             "committed_valid": s.ok,
             "failed": s.failed(),
@@ -75,6 +78,10 @@ impl RunReport {
             (None, Some(c)) => format!("{c} clients"),
             _ => "-".into(),
         };
+        let mode = match self.batch {
+            0 | 1 => self.mode.to_owned(),
+            b => format!("{}, batch {b}", self.mode),
+        };
         let mut failed = s.failed().to_string();
         let reasons: Vec<String> = s
             .by_code
@@ -93,9 +100,8 @@ impl RunReport {
             .map(|c| c.pct_of_core.map_or("n/a".into(), |p| format!("{p:.0}")))
             .collect();
         format!(
-            "| {} | {} | {offered} | {} | {} | {failed} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {} |",
+            "| {} | {mode} | {offered} | {} | {} | {failed} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {} |",
             self.workload,
-            self.mode,
             s.sent,
             s.ok,
             s.ok_per_s,
@@ -162,6 +168,7 @@ mod tests {
             mode: "open",
             offered_rate: Some(100.0),
             concurrency: None,
+            batch: 1,
             summary,
             elapsed_s: 1.0,
             sender_behind_s: 0.0,

@@ -82,6 +82,12 @@ pub struct BenchArgs {
     /// p99 latency bound of `--find-max`, in milliseconds.
     #[arg(long, default_value_t = 1000.0)]
     pub p99_bound_ms: f64,
+    /// Send transactions in groups of this many with the batch calls
+    /// (`EndorseBatch`, `SubmitBatch`; record-reading and blind-write).
+    /// Each transaction is still its own proposal, envelope and commit;
+    /// latency runs from its group's first call. 1: the unary calls.
+    #[arg(long, default_value_t = 1)]
+    pub batch: usize,
     /// Blind-write: bytes written by each transaction.
     #[arg(long, default_value_t = 512)]
     pub payload_bytes: usize,
@@ -216,15 +222,19 @@ async fn run_async(args: BenchArgs, out: &mut impl std::io::Write) -> anyhow::Re
             args.count,
             seed.wrapping_add(step << 40),
         )?;
-        let label = match concurrency {
+        let mut label = match concurrency {
             Some(c) => format!("{} closed {c}", args.workload.name()),
             None => format!("{} open {}/s", args.workload.name(), args.rate),
         };
+        if args.batch > 1 {
+            label.push_str(&format!(" batch {}", args.batch));
+        }
         writeln!(out, "bench: {label}: {} prepared and signed", items.len())?;
         let meter = Meter::start(&metered, &pids);
+        let groups = drive::group(items, args.batch);
         let run = match concurrency {
-            Some(c) => drive::closed_loop(items, c, target.clone(), label).await,
-            None => drive::open_loop(items, args.rate as f64, target.clone(), label).await,
+            Some(c) => drive::closed_loop(groups, c, target.clone(), label).await,
+            None => drive::open_loop(groups, args.rate as f64, target.clone(), label).await,
         };
         let wall = run.elapsed.as_secs_f64();
         let report = RunReport {
@@ -236,6 +246,7 @@ async fn run_async(args: BenchArgs, out: &mut impl std::io::Write) -> anyhow::Re
             },
             offered_rate: concurrency.is_none().then_some(args.rate as f64),
             concurrency,
+            batch: args.batch,
             summary: Summary::of(&run.outcomes, run.elapsed),
             elapsed_s: wall,
             sender_behind_s: run.sender_behind.as_secs_f64(),
