@@ -15,7 +15,11 @@
 //!
 //! `RecordReading` asks the host's detector for a verdict, stores the reading
 //! with it and, when anomalous, records an open anomaly and emits the
-//! `AnomalyDetected` event.
+//! `AnomalyDetected` event. It returns the verdict (shipment, timestamp,
+//! `anomalous`, `score_ppm`, `rules`, `explanation`), not the whole stored
+//! reading: the response is signed by every endorser and hashed by every
+//! peer, and the reading is already in the write set (`GetReadings` reads
+//! it back).
 
 mod keys;
 mod model;

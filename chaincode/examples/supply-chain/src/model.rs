@@ -71,6 +71,24 @@ pub struct Reading {
     pub explanation: serde_json::Value,
 }
 
+/// What `RecordReading` returns: the verdict on the reading. The full
+/// reading (features and verdict bytes for audits) is in the write set.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Recorded {
+    /// Shipment id.
+    pub shipment: String,
+    /// Reading timestamp, unix ms.
+    pub timestamp_ms: u64,
+    /// True when the detector flagged the reading.
+    pub anomalous: bool,
+    /// Anomaly score, ppm.
+    pub score_ppm: u32,
+    /// Breached hard rules (SDK `detect::rule` bits).
+    pub rules: u32,
+    /// The explanation part of the verdict, as JSON.
+    pub explanation: serde_json::Value,
+}
+
 /// Payload of the `AnomalyDetected` event.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AnomalyEvent {

@@ -1,7 +1,7 @@
 //! Recording readings (with a detector verdict) and resolving anomalies.
 
 use crate::keys;
-use crate::model::{AnomalyEvent, Reading, Shipment};
+use crate::model::{AnomalyEvent, Reading, Recorded, Shipment};
 use crate::shipment::require_custodian;
 use cryptanet_sdk::detect::{Features, Verdict, VERDICT_HEADER_LEN};
 use cryptanet_sdk::{abi, Context, Error, Result};
@@ -63,22 +63,30 @@ pub fn record(ctx: &mut Context) -> Result<Vec<u8>> {
         model: String::from_utf8_lossy(MODEL).into_owned(),
         features_hex: hex(&features),
         verdict_hex: hex(&raw),
-        explanation: explanation.clone(),
+        explanation,
     };
     ctx.put_json(&key, &reading)?;
+    let recorded = Recorded {
+        shipment: id.clone(),
+        timestamp_ms,
+        anomalous: verdict.is_anomaly,
+        score_ppm: verdict.score_ppm,
+        rules: verdict.rules,
+        explanation: reading.explanation,
+    };
     if verdict.is_anomaly {
         let event = AnomalyEvent {
-            shipment: id.clone(),
+            shipment: id,
             timestamp_ms,
             score_ppm: verdict.score_ppm,
             rules: verdict.rules,
-            explanation,
+            explanation: recorded.explanation.clone(),
         };
         let payload = serde_json::to_vec(&event)?;
-        ctx.put_state(&keys::anomaly(&id, timestamp_ms)?, &payload)?;
+        ctx.put_state(&keys::anomaly(&recorded.shipment, timestamp_ms)?, &payload)?;
         ctx.set_event(ANOMALY_EVENT, &payload)?;
     }
-    Ok(serde_json::to_vec(&reading)?)
+    Ok(serde_json::to_vec(&recorded)?)
 }
 
 /// `ResolveAnomaly(id, timestamp_ms)`: the custodian closes an open anomaly.
