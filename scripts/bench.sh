@@ -7,7 +7,7 @@
 #   3. record-reading in batches of BATCH (default 32) per EndorseBatch and
 #      SubmitBatch call, open loop at RB_RATE tx/s (default 900, about half
 #      the batched maximum here)
-#   4. the same batches, closed loop doubling clients from 4
+#   4. the same batches, closed loop of RB_CLIENTS clients (default 16)
 #   5. blind-write, open loop at BW_RATE tx/s (default 800)
 #   6. query (Evaluate GetShipment), closed loop of 32 clients
 # and a markdown table of the results with the machine it ran on.
@@ -61,8 +61,8 @@ B=("$C" bench --crypto "$NET/crypto" --run-dir "$NET" --peers "$PEERS")
   --json "$OUT/record-reading-max.json"
 "${B[@]}" --workload record-reading --batch "$BATCH" --rate "$RB_RATE" --count $((RB_RATE * SECS)) \
   --json "$OUT/record-reading-batch-open.json"
-"${B[@]}" --workload record-reading --batch "$BATCH" --find-max --concurrency 4 --count 16000 \
-  --p99-bound-ms 2000 --json "$OUT/record-reading-batch-max.json"
+"${B[@]}" --workload record-reading --batch "$BATCH" --concurrency "${RB_CLIENTS:-16}" --count 24000 \
+  --json "$OUT/record-reading-batch-max.json"
 "${B[@]}" --workload blind-write --rate "$BW_RATE" --count $((BW_RATE * SECS)) --json "$OUT/blind-write-open.json"
 "${B[@]}" --workload query --concurrency 32 --count 20000 --json "$OUT/query-closed.json"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/machine.txt"
