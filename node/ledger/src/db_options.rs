@@ -19,8 +19,9 @@ use rocksdb::{
 };
 
 /// Database-wide options.
-pub fn db_options() -> Options {
+pub fn db_options(opts: &LedgerOptions) -> Options {
     let mut o = Options::default();
+    o.set_max_total_wal_size(opts.max_wal_bytes);
     o.create_if_missing(true);
     o.create_missing_column_families(true);
     o.set_max_background_jobs(2);

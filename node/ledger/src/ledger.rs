@@ -25,6 +25,13 @@ pub struct LedgerOptions {
     /// 64 MiB committed 521–558 and 256 MiB 486 (`ledger-bench
     /// --pipelined --no-sync --write-buffer-mib N`).
     pub write_buffer_bytes: usize,
+    /// Most bytes of write-ahead log kept: beyond it RocksDB flushes the
+    /// column families that still need the oldest log file, so it can be
+    /// deleted. Without a bound, the small column families (`meta`,
+    /// `block_hash`), which rarely fill a memtable, pinned every log file:
+    /// a bench network kept about 1 GB of logs per peer after 80,000
+    /// transactions, and filled the disk.
+    pub max_wal_bytes: u64,
 }
 
 impl Default for LedgerOptions {
@@ -33,6 +40,7 @@ impl Default for LedgerOptions {
             sync: true,
             cache_bytes: 64 << 20,
             write_buffer_bytes: 16 << 20,
+            max_wal_bytes: 64 << 20,
         }
     }
 }
@@ -101,7 +109,7 @@ impl Ledger {
     /// the `meta` record written in the same batch as the last block.
     pub fn open_with(path: impl AsRef<Path>, opts: LedgerOptions) -> Result<Ledger> {
         let db = DB::open_cf_descriptors(
-            &db_options::db_options(),
+            &db_options::db_options(&opts),
             path,
             db_options::cf_descriptors(&opts),
         )?;

@@ -486,3 +486,50 @@ fn append_all_with_fsync_groups_gives_the_same_ledger_and_survives_reopen() {
     );
     assert_eq!(all.dump_state().unwrap(), one.dump_state().unwrap());
 }
+
+/// Write-ahead log files are deleted once the log passes `max_wal_bytes`,
+/// even though the small column families (`meta`, `block_hash`) never fill
+/// a memtable of their own.
+#[test]
+fn write_ahead_log_stays_bounded() {
+    let wal_bytes = |dir: &std::path::Path| -> u64 {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().extension().is_some_and(|x| x == "log"))
+            .map(|e| e.metadata().unwrap().len())
+            .sum()
+    };
+    let shape = Shape {
+        txs: 50,
+        writes_per_tx: 2,
+        key_space: 100_000,
+        value_len: 1000,
+        delete_every: 0,
+        invalid_every: 0,
+    };
+    let append_blocks = |opts: LedgerOptions| -> u64 {
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = Ledger::open_with(dir.path(), opts).unwrap();
+        // About 100 kB of state values and ~110 kB of block per block: 12 MB.
+        for n in 1..=60 {
+            let b = testkit::block(7, n, l.last_hash(), shape).unwrap();
+            l.append(&b).unwrap();
+        }
+        wal_bytes(dir.path())
+    };
+    let small = LedgerOptions {
+        sync: false,
+        write_buffer_bytes: 4 << 20,
+        max_wal_bytes: 2 << 20,
+        ..Default::default()
+    };
+    let unbounded = LedgerOptions {
+        max_wal_bytes: 0, // RocksDB's own rule: 4 x the write buffers
+        ..small.clone()
+    };
+    let bounded = append_blocks(small);
+    let before = append_blocks(unbounded);
+    assert!(bounded < 10 << 20, "{bounded} bytes of WAL kept");
+    assert!(before > bounded, "unbounded {before}, bounded {bounded}");
+}
