@@ -80,18 +80,25 @@ fn label(call: &str, e: &crate::Error) -> String {
     }
 }
 
+/// Waits up to `timeout` for a commit event; latency from `start`.
+async fn committed(
+    rx: tokio::sync::oneshot::Receiver<super::tracker::Commit>,
+    timeout: Duration,
+    start: Instant,
+) -> Outcome {
+    match tokio::time::timeout(timeout, rx).await {
+        Ok(Ok((at, code))) => Outcome::Committed {
+            code,
+            latency: Instant::saturating_duration_since(&at, start),
+        },
+        _ => Outcome::TimedOut,
+    }
+}
+
 /// Sends one item and waits for its end.
 pub async fn run_one(item: Item, target: &Target) -> Outcome {
     let start = Instant::now();
-    let committed = |rx: tokio::sync::oneshot::Receiver<_>| async {
-        match tokio::time::timeout(target.commit_timeout, rx).await {
-            Ok(Ok((at, code))) => Outcome::Committed {
-                code,
-                latency: Instant::saturating_duration_since(&at, start),
-            },
-            _ => Outcome::TimedOut,
-        }
-    };
+    let committed = |rx| committed(rx, target.commit_timeout, start);
     match item {
         Item::Submit {
             gateway,
@@ -150,18 +157,12 @@ pub async fn run_one(item: Item, target: &Target) -> Outcome {
 
 /// Sends a batch of items of one kind on one gateway with the batch calls
 /// (`EndorseBatch`, then `SubmitBatch`), each item measured from the
-/// batch's first call to its own commit. Queries go one by one.
+/// batch's first call to its own commit. Queries have no batch call: a
+/// query in a batch fails (`evaluate:not batched`); `cryptanet bench`
+/// refuses `--batch` with the query workload.
 pub async fn run_batch(items: Vec<Item>, target: &Target) -> Vec<Outcome> {
     let start = Instant::now();
-    let committed = |rx: tokio::sync::oneshot::Receiver<_>| async {
-        match tokio::time::timeout(target.commit_timeout, rx).await {
-            Ok(Ok((at, code))) => Outcome::Committed {
-                code,
-                latency: Instant::saturating_duration_since(&at, start),
-            },
-            _ => Outcome::TimedOut,
-        }
-    };
+    let committed = |rx| committed(rx, target.commit_timeout, start);
     let n = items.len();
     let Some(gateway) = items.first().map(Item::gateway) else {
         return Vec::new();
@@ -435,5 +436,41 @@ pub async fn closed_loop(
         outcomes,
         elapsed,
         sender_behind: Duration::ZERO,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_share_a_gateway_hold_at_most_size_items_and_keep_order() {
+        let gateways = [0, 1, 0, 0, 1, 2, 0, 0];
+        let items = || {
+            gateways
+                .iter()
+                .map(|&gateway| Item::Submit {
+                    gateway,
+                    tx_id: Digest::ZERO,
+                    envelope: Vec::new(),
+                })
+                .collect::<Vec<_>>()
+        };
+        let shape = |groups: Vec<Vec<(usize, Item)>>| -> Vec<Vec<usize>> {
+            groups
+                .into_iter()
+                .map(|g| g.into_iter().map(|(i, _)| i).collect())
+                .collect()
+        };
+        assert_eq!(
+            shape(group(items(), 2)),
+            [vec![0, 2], vec![1, 4], vec![3, 6], vec![5], vec![7]]
+        );
+        let ones = shape(group(items(), 1));
+        assert_eq!(ones, (0..8).map(|i| vec![i]).collect::<Vec<_>>());
+        assert_eq!(
+            shape(group(items(), 100)),
+            [vec![0, 2, 3, 6, 7], vec![1, 4], vec![5]]
+        );
     }
 }

@@ -172,6 +172,12 @@ fn prepare_items(
 }
 
 async fn run_async(args: BenchArgs, out: &mut impl std::io::Write) -> anyhow::Result<()> {
+    if args.batch == 0 || (args.batch > 1 && matches!(args.workload, Workload::Query)) {
+        anyhow::bail!(
+            "--batch {}: batches are 1 or more transactions, for record-reading and blind-write (Evaluate has no batch call)",
+            args.batch
+        );
+    }
     let seed = args.seed.unwrap_or_else(prepare::unix_ms);
     let net = connect(&args).await?;
     let mut shipments = Vec::new();

@@ -1,7 +1,8 @@
 //! The gateway's endorsement asks, coalesced per endorsing peer.
 //!
 //! Each endorsing peer (this one included) has a queue. A worker per queue
-//! takes everything waiting, up to [`MAX_PROPOSALS_PER_REQUEST`], and
+//! takes everything waiting, up to [`MAX_PROPOSALS_PER_REQUEST`] proposals
+//! and [`GROUP_BYTES`] bytes, and
 //! serves it as one group: for this peer, one blocking task running
 //! [`Endorser::endorse_many`]; for another peer, one p2p request carrying
 //! every proposal and one answer per proposal, whose endorsement signatures
@@ -26,6 +27,11 @@ use tokio::sync::{mpsc, oneshot, Semaphore};
 
 /// Groups per endorsing peer being served at once.
 pub const IN_FLIGHT: usize = 2;
+
+/// Proposal bytes in one group, beyond its first proposal: well inside the
+/// 4 MiB limit of an endorsement request on p2p, so small proposals never
+/// fail together with a large one.
+pub const GROUP_BYTES: usize = 1 << 20;
 
 /// One proposal's outcome: the response bytes and the peer's endorsement
 /// over them, or why not.
@@ -91,14 +97,31 @@ impl Asks {
 
 async fn work(mut rx: mpsc::UnboundedReceiver<Ask>, replica: ReplicaInfo, shared: Arc<Shared>) {
     let permits = Arc::new(Semaphore::new(IN_FLIGHT));
-    while let Some(first) = rx.recv().await {
+    // An ask that did not fit the previous group opens the next one.
+    let mut carried: Option<Ask> = None;
+    loop {
+        let first = match carried.take() {
+            Some(ask) => ask,
+            None => match rx.recv().await {
+                Some(ask) => ask,
+                None => return,
+            },
+        };
         let Ok(permit) = permits.clone().acquire_owned().await else {
             return;
         };
+        let mut bytes = first.proposal.len();
         let mut group = vec![first];
         while group.len() < MAX_PROPOSALS_PER_REQUEST {
             match rx.try_recv() {
-                Ok(ask) => group.push(ask),
+                Ok(ask) if bytes + ask.proposal.len() > GROUP_BYTES => {
+                    carried = Some(ask);
+                    break;
+                }
+                Ok(ask) => {
+                    bytes += ask.proposal.len();
+                    group.push(ask);
+                }
                 Err(_) => break,
             }
         }
