@@ -110,21 +110,7 @@ async fn work(mut rx: mpsc::UnboundedReceiver<Ask>, replica: ReplicaInfo, shared
         let Ok(permit) = permits.clone().acquire_owned().await else {
             return;
         };
-        let mut bytes = first.proposal.len();
-        let mut group = vec![first];
-        while group.len() < MAX_PROPOSALS_PER_REQUEST {
-            match rx.try_recv() {
-                Ok(ask) if bytes + ask.proposal.len() > GROUP_BYTES => {
-                    carried = Some(ask);
-                    break;
-                }
-                Ok(ask) => {
-                    bytes += ask.proposal.len();
-                    group.push(ask);
-                }
-                Err(_) => break,
-            }
-        }
+        let group = take_group(first, &mut rx, &mut carried);
         let (replica, shared) = (replica.clone(), shared.clone());
         tokio::spawn(async move {
             let _permit = permit;
@@ -140,6 +126,33 @@ async fn work(mut rx: mpsc::UnboundedReceiver<Ask>, replica: ReplicaInfo, shared
             }
         });
     }
+}
+
+/// `first` and what waits behind it in `rx`, up to
+/// [`MAX_PROPOSALS_PER_REQUEST`] asks and [`GROUP_BYTES`] bytes beyond the
+/// first; an ask that would pass the byte bound is left in `carried` to
+/// open the next group.
+fn take_group(
+    first: Ask,
+    rx: &mut mpsc::UnboundedReceiver<Ask>,
+    carried: &mut Option<Ask>,
+) -> Vec<Ask> {
+    let mut bytes = first.proposal.len();
+    let mut group = vec![first];
+    while group.len() < MAX_PROPOSALS_PER_REQUEST {
+        match rx.try_recv() {
+            Ok(ask) if bytes + ask.proposal.len() > GROUP_BYTES => {
+                *carried = Some(ask);
+                break;
+            }
+            Ok(ask) => {
+                bytes += ask.proposal.len();
+                group.push(ask);
+            }
+            Err(_) => break,
+        }
+    }
+    group
 }
 
 impl Shared {
@@ -245,5 +258,65 @@ fn into_answer(a: EndorseAnswer) -> Answer {
             response_bytes,
             endorsement,
         } => Ok((response_bytes, endorsement)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ask(len: usize) -> Ask {
+        Ask {
+            proposal: Arc::new(vec![0; len]),
+            reply: oneshot::channel().0,
+        }
+    }
+
+    /// Sizes of the groups `take_group` forms from asks of `sizes` queued
+    /// at once.
+    fn groups(sizes: &[usize]) -> Vec<Vec<usize>> {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        for &n in sizes {
+            tx.send(ask(n)).unwrap_or_else(|_| unreachable!());
+        }
+        drop(tx);
+        let mut carried = None;
+        let mut out = Vec::new();
+        while let Some(first) = carried.take().or_else(|| rx.try_recv().ok()) {
+            let g = take_group(first, &mut rx, &mut carried);
+            out.push(g.iter().map(|a| a.proposal.len()).collect());
+        }
+        out
+    }
+
+    #[test]
+    fn a_large_proposal_never_shares_a_group_past_the_byte_bound() {
+        const K: usize = 1 << 10;
+        // Small ones, then one near the 4 MiB p2p limit, then small ones:
+        // the large one goes alone, nothing is lost or reordered.
+        let sizes = [K, K, 4000 * K, K, K];
+        assert_eq!(groups(&sizes), [vec![K, K], vec![4000 * K], vec![K, K]]);
+        // A large first proposal still goes (alone); the byte bound counts
+        // what joins it.
+        assert_eq!(
+            groups(&[2 * GROUP_BYTES, K]),
+            [vec![2 * GROUP_BYTES], vec![K]]
+        );
+        // Up to the bound they share a group.
+        let half = GROUP_BYTES / 2;
+        assert_eq!(
+            groups(&[K, half, half - K, 1]),
+            [vec![K, half, half - K], vec![1]]
+        );
+    }
+
+    #[test]
+    fn a_group_holds_at_most_the_request_count() {
+        let sizes = vec![10; MAX_PROPOSALS_PER_REQUEST + 3];
+        let got = groups(&sizes);
+        assert_eq!(
+            got.iter().map(Vec::len).collect::<Vec<_>>(),
+            [MAX_PROPOSALS_PER_REQUEST, 3]
+        );
     }
 }
