@@ -22,7 +22,7 @@ use cryptanet_types::identity::{Role, Verifier};
 use cryptanet_types::{PublicKey, Signature};
 
 /// Signatures per batch (whole transactions; ~85 of 3 signatures each).
-pub(crate) const CHUNK_SIGNATURES: usize = 256;
+pub(crate) const CHUNK_SIGNATURES: usize = cryptanet_types::crypto::BATCH_SIGNATURES;
 
 /// One flag per transaction: true if all its signatures verified in a batch.
 pub(crate) fn preverify(decoded: &[Option<Decoded>], verifier: &Verifier) -> Vec<bool> {

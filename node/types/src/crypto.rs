@@ -144,6 +144,19 @@ pub fn verify_groups(
     verified
 }
 
+/// Signatures per batch that [`verify_each`] (and commit-time validation)
+/// use: `identity_bench` on this project's 2-core EPYC VM gives 20.9 µs
+/// per signature in batches of 64 and 16.9 µs in batches of 256.
+pub const BATCH_SIGNATURES: usize = 256;
+
+/// Which of `items` verify, each on its own: [`verify_groups`] with one
+/// signature per group, in batches of [`BATCH_SIGNATURES`]. `false` is
+/// also what [`PublicKey::verify`] says for that signature.
+pub fn verify_each(items: &[(&[u8], &Signature, &PublicKey)]) -> Vec<bool> {
+    let singles: Vec<std::ops::Range<usize>> = (0..items.len()).map(|i| i..i + 1).collect();
+    verify_groups(items, &singles, BATCH_SIGNATURES)
+}
+
 fn verify_span(
     items: &[(&[u8], &Signature, &PublicKey)],
     groups: &[std::ops::Range<usize>],
@@ -324,8 +337,7 @@ mod tests {
             assert_eq!(bad, [4, 17, 29], "batch {batch}");
         }
         // One signature per group: the same verdicts as one by one.
-        let singles: Vec<std::ops::Range<usize>> = (0..90).map(|i| i..i + 1).collect();
-        let ok = verify_groups(&items, &singles, 64);
+        let ok = verify_each(&items);
         for (i, (m, s, k)) in items.iter().enumerate() {
             assert_eq!(ok[i], k.verify(m, s).is_ok(), "signature {i}");
         }

@@ -18,7 +18,7 @@ use crate::network::{Network, ReplicaInfo};
 use crate::run::unix_now;
 use cryptanet_p2p::{PeerIndex, Transport};
 use cryptanet_proto::status::reason;
-use cryptanet_types::crypto::verify_groups;
+use cryptanet_types::crypto::verify_each;
 use cryptanet_types::identity::Role;
 use cryptanet_types::{codec, Endorsement, PublicKey, Signature};
 use std::collections::HashMap;
@@ -237,8 +237,7 @@ impl Shared {
                 }
             }
         }
-        let singles: Vec<std::ops::Range<usize>> = (0..items.len()).map(|i| i..i + 1).collect();
-        let ok = verify_groups(&items, &singles, MAX_PROPOSALS_PER_REQUEST);
+        let ok = verify_each(&items);
         let mut valid = vec![false; answers.len()];
         for (i, ok) in checked.into_iter().zip(ok) {
             valid[i] = ok;

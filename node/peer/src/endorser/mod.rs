@@ -21,7 +21,7 @@ use cryptanet_chaincode::lifecycle::{invoke_committed, InstallStore, LIFECYCLE_N
 use cryptanet_chaincode::{Execution, Invocation, ModelDetector, Runtime, StateView};
 use cryptanet_ledger::Ledger;
 use cryptanet_proto::status::reason;
-use cryptanet_types::crypto::verify_groups;
+use cryptanet_types::crypto::verify_each;
 use cryptanet_types::identity::{Identity, LocalIdentity, Role};
 use cryptanet_types::{
     codec, tx::transient_hash, Digest, Endorsement, Proposal, PublicKey, Response, Signature,
@@ -101,9 +101,6 @@ pub struct Simulated {
     /// The chaincode's response.
     pub response: Response,
 }
-
-/// Signatures verified together when endorsing several proposals.
-const SIGNATURE_BATCH: usize = 64;
 
 /// A decoded proposal whose creator is a member client or admin (its
 /// signature not checked yet).
@@ -297,19 +294,10 @@ impl Endorser {
             .height()
     }
 
-    /// Simulates and signs: the answer to an endorsement request.
-    pub fn endorse(&self, signed_proposal: &[u8], now: i64) -> EndorseAnswer {
-        self.endorse_many(&[signed_proposal], now)
-            .pop()
-            .unwrap_or_else(|| {
-                EndorseAnswer::Refused(Refusal::new(reason::PEER_UNAVAILABLE, "no answer"))
-            })
-    }
-
-    /// Endorses each of `proposals` independently, exactly as
-    /// [`Endorser::endorse`] would one by one, except that the creators'
+    /// Endorses each of `proposals` independently (simulates and signs, or
+    /// refuses), exactly as one by one, except that the creators'
     /// signatures are verified together in batches
-    /// ([`cryptanet_types::crypto::verify_groups`]: about half the cost per
+    /// ([`cryptanet_types::crypto::verify_each`]: about half the cost per
     /// signature; a bad one is found by bisection and refused alone).
     pub fn endorse_many(&self, proposals: &[&[u8]], now: i64) -> Vec<EndorseAnswer> {
         let admitted: Vec<Result<Admitted, Refusal>> =
@@ -325,8 +313,7 @@ impl Endorser {
                 )
             })
             .collect();
-        let singles: Vec<std::ops::Range<usize>> = (0..items.len()).map(|i| i..i + 1).collect();
-        let mut signed = verify_groups(&items, &singles, SIGNATURE_BATCH).into_iter();
+        let mut signed = verify_each(&items).into_iter();
         admitted
             .into_iter()
             .map(|a| {

@@ -7,7 +7,7 @@ use crate::run::unix_now;
 use cryptanet_proto::convert::{tx_id_from_wire, tx_id_to_wire};
 use cryptanet_proto::status::{error, reason as reasons, with_detail};
 use cryptanet_proto::v1::{self, gateway_server};
-use cryptanet_types::crypto::verify_groups;
+use cryptanet_types::crypto::verify_each;
 use cryptanet_types::{codec, Digest, Envelope, Proposal, PublicKey, Signature, TxPayload};
 use std::pin::Pin;
 use std::time::Duration;
@@ -153,21 +153,17 @@ impl Gateway {
             .flatten()
             .map(|a| (a.envelope.payload.as_slice(), &a.envelope.signature, &a.key))
             .collect();
-        let singles: Vec<std::ops::Range<usize>> = (0..items.len()).map(|i| i..i + 1).collect();
-        let mut signed = verify_groups(&items, &singles, 64).into_iter();
+        let mut signed = verify_each(&items).into_iter();
         let mut out = Vec::with_capacity(admitted.len());
         for a in admitted {
             let outcome = match a {
                 Err(f) => Err(f),
-                Ok(a) if signed.next() != Some(true) => {
-                    let _ = a;
-                    Err(Failed::new(
-                        Code::PermissionDenied,
-                        reasons::BAD_SIGNATURE,
-                        "envelope signature: signature does not verify",
-                    ))
-                }
-                Ok(a) => self.order(a).await,
+                Ok(a) if signed.next() == Some(true) => self.order(a).await,
+                Ok(_) => Err(Failed::new(
+                    Code::PermissionDenied,
+                    reasons::BAD_SIGNATURE,
+                    "envelope signature: signature does not verify",
+                )),
             };
             out.push(outcome);
         }
