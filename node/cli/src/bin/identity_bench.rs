@@ -1,6 +1,7 @@
 //! Measures certificate-and-signature verification with the identity
 //! verifier, cold (cache disabled) and warm (cached certificate), beside the
-//! baseline of a bare ed25519 signature check on the same message.
+//! baseline of a bare ed25519 signature check on the same message, and
+//! beside ed25519-dalek's own checks (the rule before the cofactored one).
 //!
 //! Usage: `identity_bench [ITERATIONS]` (default 20000). Generates a
 //! throw-away org set under the system temp directory and removes it.
@@ -83,9 +84,24 @@ fn run(root: &std::path::Path, iterations: u32) -> anyhow::Result<()> {
             ))?)
         })
     };
-    let cases: [(&str, Box<dyn Fn() -> anyhow::Result<()> + '_>); 7] = [
+    // The rule before the cofactored one: ed25519-dalek's own checks.
+    let dalek_key = ed25519_dalek::VerifyingKey::from_bytes(&key.0)?;
+    let dalek_sig = ed25519_dalek::Signature::from_bytes(&sig.0);
+    let dalek_batch: Vec<_> = batch[..256]
+        .iter()
+        .map(|(m, s, k)| {
+            let vk = ed25519_dalek::VerifyingKey::from_bytes(&k.0)?;
+            Ok((m.as_slice(), ed25519_dalek::Signature::from_bytes(&s.0), vk))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let (dalek_msgs, dalek_sigs, dalek_keys): (Vec<&[u8]>, Vec<_>, Vec<_>) = (
+        dalek_batch.iter().map(|b| b.0).collect(),
+        dalek_batch.iter().map(|b| b.1).collect(),
+        dalek_batch.iter().map(|b| b.2).collect(),
+    );
+    let cases: [(&str, Box<dyn Fn() -> anyhow::Result<()> + '_>); 9] = [
         (
-            "baseline: ed25519 verify_strict only",
+            "baseline: one signature (PublicKey::verify)",
             Box::new(|| Ok(black_box(key.verify(black_box(&msg), &sig))?)),
         ),
         (
@@ -108,6 +124,24 @@ fn run(root: &std::path::Path, iterations: u32) -> anyhow::Result<()> {
         (
             "verify_batch of 1024 signatures (per batch)",
             batch_of(1024),
+        ),
+        (
+            "previous rule: dalek verify_strict",
+            Box::new(|| {
+                Ok(black_box(
+                    dalek_key.verify_strict(black_box(&msg), &dalek_sig),
+                )?)
+            }),
+        ),
+        (
+            "previous rule: dalek verify_batch of 256",
+            Box::new(|| {
+                Ok(black_box(ed25519_dalek::verify_batch(
+                    black_box(&dalek_msgs),
+                    &dalek_sigs,
+                    &dalek_keys,
+                ))?)
+            }),
         ),
     ];
     // Interleave the cases in rounds and report each one's median round, so
@@ -147,5 +181,12 @@ fn run(root: &std::path::Path, iterations: u32) -> anyhow::Result<()> {
             medians[3 + i] / n / medians[0]
         );
     }
+    println!(
+        "previous rule (ed25519-dalek): one signature {:.2} us (now {:.2}); batch of 256 {:.2} us per signature (now {:.2})",
+        medians[7],
+        medians[0],
+        medians[8] / 256.0,
+        medians[5] / 256.0
+    );
     Ok(())
 }

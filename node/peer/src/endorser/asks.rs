@@ -18,7 +18,7 @@ use crate::network::{Network, ReplicaInfo};
 use crate::run::unix_now;
 use cryptanet_p2p::{PeerIndex, Transport};
 use cryptanet_proto::status::reason;
-use cryptanet_types::crypto::verify_each;
+use cryptanet_types::crypto::seen::verify_each_and_remember;
 use cryptanet_types::identity::Role;
 use cryptanet_types::{codec, Endorsement, PublicKey, Signature};
 use std::collections::HashMap;
@@ -237,7 +237,8 @@ impl Shared {
                 }
             }
         }
-        let ok = verify_each(&items);
+        // Remembered: this peer will not verify them again at commit.
+        let ok = verify_each_and_remember(&items);
         let mut valid = vec![false; answers.len()];
         for (i, ok) in checked.into_iter().zip(ok) {
             valid[i] = ok;

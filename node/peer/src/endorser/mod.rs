@@ -21,7 +21,7 @@ use cryptanet_chaincode::lifecycle::{invoke_committed, InstallStore, LIFECYCLE_N
 use cryptanet_chaincode::{Execution, Invocation, ModelDetector, Runtime, StateView};
 use cryptanet_ledger::Ledger;
 use cryptanet_proto::status::reason;
-use cryptanet_types::crypto::verify_each;
+use cryptanet_types::crypto::{seen, verify_each};
 use cryptanet_types::identity::{Identity, LocalIdentity, Role};
 use cryptanet_types::{
     codec, tx::transient_hash, Digest, Endorsement, Proposal, PublicKey, Response, Signature,
@@ -327,13 +327,18 @@ impl Endorser {
                     self.run(&a, true)
                 });
                 match simulated {
-                    Ok(s) => EndorseAnswer::Endorsed {
-                        endorsement: Endorsement {
-                            endorser: self.identity.cert_der().to_vec(),
-                            signature: self.identity.sign(&s.response_bytes),
-                        },
-                        response_bytes: s.response_bytes,
-                    },
+                    Ok(s) => {
+                        let signature = self.identity.sign(&s.response_bytes);
+                        // This peer will meet its own signature again at commit.
+                        seen::remember(&s.response_bytes, &signature, &self.identity.public_key());
+                        EndorseAnswer::Endorsed {
+                            endorsement: Endorsement {
+                                endorser: self.identity.cert_der().to_vec(),
+                                signature,
+                            },
+                            response_bytes: s.response_bytes,
+                        }
+                    }
                     Err(refusal) => EndorseAnswer::Refused(refusal),
                 }
             })

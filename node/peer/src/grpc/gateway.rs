@@ -7,7 +7,7 @@ use crate::run::unix_now;
 use cryptanet_proto::convert::{tx_id_from_wire, tx_id_to_wire};
 use cryptanet_proto::status::{error, reason as reasons, with_detail};
 use cryptanet_proto::v1::{self, gateway_server};
-use cryptanet_types::crypto::verify_each;
+use cryptanet_types::crypto::seen::verify_each_and_remember;
 use cryptanet_types::{codec, Digest, Envelope, Proposal, PublicKey, Signature, TxPayload};
 use std::pin::Pin;
 use std::time::Duration;
@@ -153,7 +153,8 @@ impl Gateway {
             .flatten()
             .map(|a| (a.envelope.payload.as_slice(), &a.envelope.signature, &a.key))
             .collect();
-        let mut signed = verify_each(&items).into_iter();
+        // Remembered: this peer will not verify them again at commit.
+        let mut signed = verify_each_and_remember(&items).into_iter();
         let mut out = Vec::with_capacity(admitted.len());
         for a in admitted {
             let outcome = match a {
