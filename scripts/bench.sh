@@ -5,7 +5,7 @@
 #   2. record-reading, closed loop doubling clients from 64 until committed
 #      tx/s stops rising (or p99 > 2 s)
 #   3. record-reading in batches of BATCH (default 32) per EndorseBatch and
-#      SubmitBatch call, open loop at RB_RATE tx/s (default 900, about half
+#      SubmitBatch call, open loop at RB_RATE tx/s (default 1050, about half
 #      the batched maximum here)
 #   4. the same batches, closed loop of RB_CLIENTS clients (default 16)
 #   5. blind-write, open loop at BW_RATE tx/s (default 800)
@@ -23,7 +23,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cryptanet/target}"
-RR_RATE="${RR_RATE:-700}" RB_RATE="${RB_RATE:-900}" BW_RATE="${BW_RATE:-800}" SECS="${SECS:-20}"
+RR_RATE="${RR_RATE:-700}" RB_RATE="${RB_RATE:-1050}" BW_RATE="${BW_RATE:-800}" SECS="${SECS:-20}"
 BATCH="${BATCH:-32}"
 OUT="$ROOT/run/bench/$(date -u +%Y%m%dT%H%M%SZ)"
 NET="$ROOT/run/bench/network"
