@@ -106,13 +106,12 @@ pub fn audit(
         let Ok(record) = serde_json::from_slice::<serde_json::Value>(&entry.value) else {
             continue;
         };
-        let (Some(features), Some(verdict), Some(model)) = (
-            record["features_hex"].as_str(),
-            record["verdict_hex"].as_str(),
-            record["model"].as_str(),
-        ) else {
+        let (Some(features), Some(model)) =
+            (record["features_hex"].as_str(), record["model"].as_str())
+        else {
             continue; // not a reading
         };
+        let verdict = stored_verdict(&record, &entry.value);
         report.readings += 1;
         let key = printable(&entry.key);
         let mut fail = |reason: String| {
@@ -142,9 +141,16 @@ pub fn audit(
                 continue;
             }
         }
-        let (Ok(features), Ok(stored)) = (hex::decode(features), hex::decode(verdict)) else {
-            fail("features_hex or verdict_hex is not hex".into());
+        let Ok(features) = hex::decode(features) else {
+            fail("features_hex is not hex".into());
             continue;
+        };
+        let stored = match verdict {
+            Ok(v) => v,
+            Err(reason) => {
+                fail(reason);
+                continue;
+            }
         };
         // Score with the model that scored it; the class name only for
         // verdicts without an explanation.
@@ -227,5 +233,50 @@ mod cryptanet_sdk_verdict {
     pub fn decode_header(bytes: &[u8]) -> Option<(bool, u32, u32)> {
         let v = cryptanet_sdk::detect::Verdict::decode(bytes)?;
         Some((v.is_anomaly, v.score_ppm, v.rules))
+    }
+}
+
+/// The verdict bytes a reading record holds: `verdict_hex` when present
+/// (records whose explanation is not a JSON object, and records written
+/// before the compact form), else the `verdict_header_hex` bytes followed
+/// by the explanation's JSON text exactly as stored.
+fn stored_verdict(record: &serde_json::Value, raw: &[u8]) -> Result<Vec<u8>, String> {
+    if let Some(verdict) = record["verdict_hex"].as_str() {
+        return hex::decode(verdict).map_err(|_| "verdict_hex is not hex".to_owned());
+    }
+    let Some(header) = record["verdict_header_hex"].as_str() else {
+        return Err("the record holds neither verdict_hex nor verdict_header_hex".into());
+    };
+    let mut verdict =
+        hex::decode(header).map_err(|_| "verdict_header_hex is not hex".to_owned())?;
+    let fields: std::collections::HashMap<String, &serde_json::value::RawValue> =
+        serde_json::from_slice(raw).map_err(|e| format!("explanation: {e}"))?;
+    let explanation = fields
+        .get("explanation")
+        .ok_or_else(|| "the record has no explanation".to_owned())?;
+    verdict.extend_from_slice(explanation.get().as_bytes());
+    Ok(verdict)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stored_verdict;
+
+    fn verdict(json: &str) -> Result<Vec<u8>, String> {
+        let record: serde_json::Value = serde_json::from_str(json).unwrap();
+        stored_verdict(&record, json.as_bytes())
+    }
+
+    #[test]
+    fn the_verdict_is_rebuilt_byte_for_byte_from_either_form() {
+        // Compact: header hex, then the explanation's exact text (key
+        // order and spacing kept, not re-serialized).
+        let compact = r#"{"verdict_header_hex":"0101","explanation":{"z": 1,"a":[2]}}"#;
+        assert_eq!(verdict(compact).unwrap(), b"\x01\x01{\"z\": 1,\"a\":[2]}");
+        // The whole verdict in hex: older records, non-JSON explanations.
+        let whole = r#"{"verdict_hex":"01007b7d","explanation":null}"#;
+        assert_eq!(verdict(whole).unwrap(), b"\x01\x00{}");
+        assert!(verdict(r#"{"explanation":{}}"#).is_err());
+        assert!(verdict(r#"{"verdict_header_hex":"0x","explanation":{}}"#).is_err());
     }
 }

@@ -588,7 +588,7 @@ async fn audit_reproduces_committed_verdicts_and_catches_an_altered_copy() {
             let (k, v) = item.unwrap();
             let find = |needle: &[u8]| v.windows(needle.len()).position(|w| w == needle);
             if find(b"\"temp_mc\":14000").is_some() {
-                let pattern = b"\"verdict_hex\":\"0101";
+                let pattern = b"\"verdict_header_hex\":\"0101";
                 let offset = find(pattern).unwrap() + pattern.len() - 1;
                 let mut bytes = v.to_vec();
                 assert_eq!(bytes[offset], b'1');

@@ -1,6 +1,7 @@
 //! Records stored as JSON in world state.
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 /// Allowed environmental ranges of a shipment, integers only.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,7 +38,7 @@ pub struct Shipment {
 }
 
 /// One sensor reading and the endorsed verdict about it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Reading {
     /// Shipment id.
     pub shipment: String,
@@ -64,16 +65,25 @@ pub struct Reading {
     /// The exact feature bytes sent to the detector, hex (what an auditor
     /// re-scores).
     pub features_hex: String,
-    /// The detector's full verdict (header and explanation), hex.
-    pub verdict_hex: String,
-    /// The explanation part of the verdict, as JSON (model hash, score,
-    /// threshold, top features, breached rules).
-    pub explanation: serde_json::Value,
+    /// The verdict's fixed header (SDK `detect::VERDICT_HEADER_LEN` bytes:
+    /// version, is_anomaly, score, rules), hex. With [`Self::explanation`]
+    /// it is the detector's whole verdict: header bytes, then the
+    /// explanation's bytes exactly as stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict_header_hex: Option<String>,
+    /// The detector's whole verdict, hex: only when its explanation is not
+    /// a JSON object (and in records written before `verdict_header_hex`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict_hex: Option<String>,
+    /// The explanation part of the verdict (model hash, score, threshold,
+    /// top features, breached rules): the detector's JSON bytes verbatim,
+    /// or `null` when `verdict_hex` holds the verdict.
+    pub explanation: Box<RawValue>,
 }
 
 /// What `RecordReading` returns: the verdict on the reading. The full
 /// reading (features and verdict bytes for audits) is in the write set.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Recorded {
     /// Shipment id.
     pub shipment: String,
@@ -85,12 +95,12 @@ pub struct Recorded {
     pub score_ppm: u32,
     /// Breached hard rules (SDK `detect::rule` bits).
     pub rules: u32,
-    /// The explanation part of the verdict, as JSON.
-    pub explanation: serde_json::Value,
+    /// The explanation part of the verdict (see [`Reading::explanation`]).
+    pub explanation: Box<RawValue>,
 }
 
 /// Payload of the `AnomalyDetected` event.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AnomalyEvent {
     /// Shipment id.
     pub shipment: String,
@@ -101,5 +111,5 @@ pub struct AnomalyEvent {
     /// Breached hard rules.
     pub rules: u32,
     /// Why: the detector's explanation (see [`Reading::explanation`]).
-    pub explanation: serde_json::Value,
+    pub explanation: Box<RawValue>,
 }

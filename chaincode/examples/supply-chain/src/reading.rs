@@ -5,6 +5,7 @@ use crate::model::{AnomalyEvent, Reading, Recorded, Shipment};
 use crate::shipment::require_custodian;
 use cryptanet_sdk::detect::{Features, Verdict, VERDICT_HEADER_LEN};
 use cryptanet_sdk::{abi, Context, Error, Result};
+use serde_json::value::RawValue;
 
 /// Detection model this chaincode asks for.
 pub const MODEL: &[u8] = b"cold-chain";
@@ -45,9 +46,17 @@ pub fn record(ctx: &mut Context) -> Result<Vec<u8>> {
     let verdict = Verdict::decode(&raw).ok_or(Error::Host {
         code: abi::ERR_DETECT,
     })?;
-    // After the fixed header, the detector explains itself in JSON.
-    let explanation = serde_json::from_slice(&raw[VERDICT_HEADER_LEN..])
-        .unwrap_or(serde_json::Value::Null);
+    // After the fixed header the detector explains itself in JSON, kept
+    // byte for byte (an auditor re-derives exactly these bytes).
+    let (header, tail) = raw.split_at(VERDICT_HEADER_LEN.min(raw.len()));
+    let compact = core::str::from_utf8(tail)
+        .ok()
+        .filter(|t| t.starts_with('{'))
+        .and_then(|t| RawValue::from_string(t.into()).ok());
+    let (verdict_header_hex, verdict_hex, explanation) = match compact {
+        Some(explanation) => (Some(hex(header)), None, explanation),
+        None => (None, Some(hex(&raw)), RawValue::from_string("null".into())?),
+    };
 
     let reading = Reading {
         shipment: id.clone(),
@@ -62,7 +71,8 @@ pub fn record(ctx: &mut Context) -> Result<Vec<u8>> {
         rules: verdict.rules,
         model: String::from_utf8_lossy(MODEL).into_owned(),
         features_hex: hex(&features),
-        verdict_hex: hex(&raw),
+        verdict_header_hex,
+        verdict_hex,
         explanation,
     };
     ctx.put_json(&key, &reading)?;
