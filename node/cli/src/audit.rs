@@ -259,6 +259,7 @@ fn stored_verdict(record: &serde_json::Value, raw: &[u8]) -> Result<Vec<u8>, Str
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::stored_verdict;
 

@@ -213,10 +213,7 @@ impl Ledger {
             let mut next = rx.recv().ok();
             while let Some(prepared) = next.take() {
                 let written = prepared.and_then(|p| {
-                    next = match rx.try_recv() {
-                        Ok(n) => Some(n),
-                        Err(_) => None,
-                    };
+                    next = rx.try_recv().ok();
                     let sync_now = sync && (next.is_none() || unsynced + 1 >= GROUP_COMMIT_BLOCKS);
                     write_prepared(db, sync_now, height, last_hash, p)?;
                     unsynced = if sync_now { 0 } else { unsynced + 1 };
@@ -473,8 +470,7 @@ fn written_by(b: &Block, version: Version, ns: &str, key: &[u8]) -> Result<Histo
         .into_iter()
         .filter(|n| n.namespace == ns)
         .flat_map(|n| n.writes)
-        .filter(|w| w.key == key)
-        .last()
+        .rfind(|w| w.key == key)
         .ok_or(missing)?;
     Ok(HistoryEntry {
         version,

@@ -51,7 +51,9 @@ pub fn record(ctx: &mut Context) -> Result<Vec<u8>> {
     let (header, tail) = raw.split_at(VERDICT_HEADER_LEN.min(raw.len()));
     let compact = core::str::from_utf8(tail)
         .ok()
-        .filter(|t| t.starts_with('{'))
+        // An object with no surrounding whitespace: stored verbatim, it
+        // reads back as exactly the same text.
+        .filter(|t| t.starts_with('{') && t.ends_with('}'))
         .and_then(|t| RawValue::from_string(t.into()).ok());
     let (verdict_header_hex, verdict_hex, explanation) = match compact {
         Some(explanation) => (Some(hex(header)), None, explanation),

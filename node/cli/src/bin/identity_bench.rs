@@ -13,6 +13,9 @@ use cryptanet_types::identity::{Role, Verifier};
 use std::hint::black_box;
 use std::time::Instant;
 
+/// One measured operation.
+type Case<'a> = Box<dyn Fn() -> anyhow::Result<()> + 'a>;
+
 /// Rounds the iterations are split into.
 const ROUNDS: u32 = 20;
 
@@ -76,7 +79,7 @@ fn run(root: &std::path::Path, iterations: u32) -> anyhow::Result<()> {
         &cryptanet_types::Signature,
         &cryptanet_types::PublicKey,
     )> = batch.iter().map(|(m, s, k)| (m.as_slice(), s, k)).collect();
-    let batch_of = |n: usize| -> Box<dyn Fn() -> anyhow::Result<()> + '_> {
+    let batch_of = |n: usize| -> Case<'_> {
         let refs = &batch_refs[..n];
         Box::new(move || {
             Ok(black_box(cryptanet_types::crypto::verify_batch(
@@ -99,7 +102,7 @@ fn run(root: &std::path::Path, iterations: u32) -> anyhow::Result<()> {
         dalek_batch.iter().map(|b| b.1).collect(),
         dalek_batch.iter().map(|b| b.2).collect(),
     );
-    let cases: [(&str, Box<dyn Fn() -> anyhow::Result<()> + '_>); 9] = [
+    let cases: [(&str, Case<'_>); 9] = [
         (
             "baseline: one signature (PublicKey::verify)",
             Box::new(|| Ok(black_box(key.verify(black_box(&msg), &sig))?)),
