@@ -53,8 +53,12 @@ pub(super) fn verify_one(msg: &[u8], sig: &Signature, key: &PublicKey) -> Result
 /// one term of the multiscalar multiplication, so a batch of n signatures
 /// by a few keys costs about n + 1 point multiplications, not 2n + 1.
 pub(super) fn verify_all(items: &[(&[u8], &Signature, &PublicKey)]) -> Result<()> {
-    if items.is_empty() {
-        return Ok(());
+    match items {
+        [] => return Ok(()),
+        // Alone, the basepoint's precomputed table makes the single check
+        // cheaper (`identity_bench`: 50.4 µs as a batch of one, 42.6 µs).
+        [(msg, sig, key)] => return verify_one(msg, sig, key),
+        _ => {}
     }
     let mut all = Vec::with_capacity(items.len());
     let mut transcript = Sha512::new_with_prefix(b"cryptanet ed25519 batch v1");
