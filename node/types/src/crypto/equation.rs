@@ -82,8 +82,7 @@ pub(super) fn verify_all(items: &[(&[u8], &Signature, &PublicKey)]) -> Result<()
     let mut key_terms: HashMap<[u8; 32], usize> = HashMap::new();
     let mut key_scalars: Vec<Scalar> = Vec::new();
     let mut key_points: Vec<EdwardsPoint> = Vec::new();
-    for (i, (p, a, key)) in all.iter().enumerate() {
-        let z = coefficient(&seed, i);
+    for ((p, a, key), z) in all.iter().zip(coefficients(&seed, all.len())) {
         b_coefficient -= z * p.s;
         scalars.push(z);
         points.push(p.r);
@@ -106,16 +105,22 @@ pub(super) fn verify_all(items: &[(&[u8], &Signature, &PublicKey)]) -> Result<()
     }
 }
 
-/// The `i`th batch coefficient: 128 bits of SHA-512(seed || i / 4).
-fn coefficient(seed: &[u8; 64], i: usize) -> Scalar {
-    let block = Sha512::new()
-        .chain_update(seed)
-        .chain_update(((i / 4) as u64).to_le_bytes())
-        .finalize();
-    let mut z = [0u8; 32];
-    let at = (i % 4) * 16;
-    z[..16].copy_from_slice(&block[at..at + 16]);
-    Scalar::from_bytes_mod_order(z)
+/// The batch coefficients, 128 bits each: coefficient `i` is 16 bytes of
+/// SHA-512(seed || i / 4), so one hash yields four of them.
+fn coefficients(seed: &[u8; 64], n: usize) -> Vec<Scalar> {
+    let mut out = Vec::with_capacity(n);
+    for block in 0..n.div_ceil(4) {
+        let hash = Sha512::new()
+            .chain_update(seed)
+            .chain_update((block as u64).to_le_bytes())
+            .finalize();
+        for chunk in hash.chunks_exact(16).take(n - out.len()) {
+            let mut z = [0u8; 32];
+            z[..16].copy_from_slice(chunk);
+            out.push(Scalar::from_bytes_mod_order(z));
+        }
+    }
+    out
 }
 
 /// A signature's `R` and `s`, checked for encoding, and its `k`.

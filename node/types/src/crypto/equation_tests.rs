@@ -247,3 +247,20 @@ fn a_batch_with_one_bad_signature_fails_whatever_its_size() {
     }
     verify_all(&[]).unwrap();
 }
+
+#[test]
+fn coefficients_are_four_per_hash_and_do_not_depend_on_the_count() {
+    let seed = [7u8; 64];
+    let five = coefficients(&seed, 5);
+    assert_eq!(five.len(), 5);
+    assert_eq!(coefficients(&seed, 3), five[..3]);
+    assert!(coefficients(&seed, 0).is_empty());
+    // The fifth comes from the second hash: 16 bytes of SHA-512(seed || 1).
+    let hash = Sha512::new()
+        .chain_update(seed)
+        .chain_update(1u64.to_le_bytes())
+        .finalize();
+    let mut z = [0u8; 32];
+    z[..16].copy_from_slice(&hash[..16]);
+    assert_eq!(five[4], Scalar::from_bytes_mod_order(z));
+}
